@@ -1,0 +1,75 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { MirrorhookError } from '../errors.js';
+
+/** What a command may touch of the outside world; tests pass their own. */
+export interface CommandIo {
+  readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  /** Resolves when the process is asked to stop (SIGTERM/SIGINT); long-running commands wait on it. */
+  readonly stopSignal: AbortSignal;
+}
+
+export interface Command {
+  readonly name: string;
+  /** One line for `mirrorhook --help`. */
+  readonly summary: string;
+  /** The full usage text for `mirrorhook <command> --help`. */
+  readonly usage: string;
+  /** Runs the command; returns the exit code. Throws MirrorhookError for reported failures. */
+  run(argv: readonly string[], io: CommandIo): Promise<number>;
+}
+
+export const OutputFormat = { text: 'text', json: 'json' } as const;
+export type OutputFormat = (typeof OutputFormat)[keyof typeof OutputFormat];
+
+/** Options every command takes. */
+export const commonOptions = {
+  config: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+export const outputOption = {
+  output: { type: 'string', short: 'o' },
+} as const satisfies ParseArgsConfig['options'];
+
+/** parseArgs with mirrorhook's error: an unknown flag is bad usage (exit 2) with the command's usage line. */
+export function parseCommandArgs<const Options extends NonNullable<ParseArgsConfig['options']>>(
+  command: Pick<Command, 'name'>,
+  argv: readonly string[],
+  options: Options,
+) {
+  try {
+    return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new MirrorhookError(
+      'MH_USAGE',
+      `${error instanceof Error ? error.message : String(error)} (see mirrorhook ${command.name} --help)`,
+    );
+  }
+}
+
+export function parseOutputFormat(value: string | undefined): OutputFormat {
+  if (value === undefined) return OutputFormat.text;
+  if (value === OutputFormat.text || value === OutputFormat.json) return value;
+  throw new MirrorhookError('MH_USAGE', `--output must be text or json, not "${value}"`);
+}
+
+/** Writes one JSON object per line (the `--output json` contract). */
+export function writeJsonLine(stream: NodeJS.WritableStream, value: unknown): void {
+  stream.write(`${JSON.stringify(value)}\n`);
+}
+
+/** Pads columns for a plain-text table. */
+export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}

@@ -1,0 +1,10 @@
+import type { Command } from '../command.js';
+import { mapCommand } from './map.js';
+
+/**
+ * Every `mirrorhook <command>`, in the order `--help` lists them. A command is a thin shell over a library
+ * function: parse flags, load config, call, print.
+ */
+export const commands: readonly Command[] = [
+  mapCommand,
+];

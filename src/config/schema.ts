@@ -1,0 +1,64 @@
+import { z } from 'zod';
+
+/** Where rewritten references point inside the mirror. See PRODUCT.md and docs/adr/0003-mirror-layouts.md. */
+export const Layout = {
+  hostPath: 'host-path',
+  path: 'path',
+  name: 'name',
+} as const;
+export type Layout = (typeof Layout)[keyof typeof Layout];
+
+export const SwapPolicy = { exists: 'exists', always: 'always' } as const;
+export type SwapPolicy = (typeof SwapPolicy)[keyof typeof SwapPolicy];
+
+export const CopyPolicy = { background: 'background', wait: 'wait', none: 'none' } as const;
+export type CopyPolicy = (typeof CopyPolicy)[keyof typeof CopyPolicy];
+
+const globPattern = z
+  .string()
+  .min(1, 'a pattern cannot be empty')
+  .regex(
+    /^[A-Za-z0-9._\-/:[\]*?]+$/,
+    'a pattern is a fully-qualified repository (docker.io/library/nginx) with * (one path part), ** (any depth) or ?',
+  )
+  .refine((pattern) => !pattern.includes('@'), 'a pattern names repositories, not digests: drop the @digest')
+  .refine(
+    (pattern) => !pattern.split('/').slice(1).some((part) => part.includes(':')),
+    'a pattern names repositories, not tags: drop the :tag',
+  );
+
+export const MirrorConfigSchema = z
+  .object({
+    registry: z.string({ required_error: 'required: host[:port][/path] of the mirror, e.g. us-docker.pkg.dev/my-project/mirror' }),
+    layout: z.enum([Layout.hostPath, Layout.path, Layout.name]).default(Layout.hostPath),
+    insecure: z.boolean().default(false),
+    caFile: z.string().default(''),
+  })
+  .strict();
+
+export const SourcesConfigSchema = z
+  .object({
+    include: z.array(globPattern).default(['**']),
+    exclude: z.array(globPattern).default([]),
+  })
+  .strict();
+
+export const ConfigSchema = z
+  .object({
+    mirror: MirrorConfigSchema,
+    sources: SourcesConfigSchema.default({}),
+    swap: z.enum([SwapPolicy.exists, SwapPolicy.always]).default(SwapPolicy.exists),
+    copy: z.enum([CopyPolicy.background, CopyPolicy.wait, CopyPolicy.none]).default(CopyPolicy.background),
+    copyDeadlineSeconds: z
+      .number()
+      .int('a whole number of seconds')
+      .min(1, 'at least 1 second')
+      .max(25, 'at most 25 seconds: the copy must finish before the API server gives up on the webhook (timeoutSeconds 30 at most)')
+      .default(8),
+  })
+  .strict();
+
+/** The configuration file as written (before defaults). */
+export type ConfigInput = z.input<typeof ConfigSchema>;
+/** The validated configuration with every default filled in. */
+export type Config = z.output<typeof ConfigSchema>;

@@ -1,0 +1,84 @@
+/**
+ * The one error catalog. Every error mirrorhook reports has a stable code (scripts match on it), a message that
+ * says what was wrong and what to do, and an exit status for the CLI. `docs/errors.md` documents every code; a
+ * test keeps the two in step.
+ */
+
+export const ExitCode = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+interface ErrorSpec {
+  readonly message: string;
+  readonly exit: ExitCode;
+}
+
+export const errorCatalog = {
+  // Image references (distribution grammar)
+  MH_REF_EMPTY: { message: 'image reference is empty', exit: ExitCode.usage },
+  MH_REF_FORMAT: { message: 'invalid reference format', exit: ExitCode.usage },
+  MH_REF_UPPERCASE: { message: 'repository name must be lowercase', exit: ExitCode.usage },
+  MH_REF_NAME_TOO_LONG: { message: 'repository name must not be more than 255 characters', exit: ExitCode.usage },
+  MH_REF_TAG: { message: 'invalid tag format', exit: ExitCode.usage },
+  MH_REF_DIGEST: { message: 'invalid digest format', exit: ExitCode.usage },
+  MH_REF_DIGEST_ALGORITHM: { message: 'unsupported digest algorithm', exit: ExitCode.usage },
+  MH_REF_DOMAIN: { message: 'invalid registry host', exit: ExitCode.usage },
+  MH_REF_HEX_NAME: { message: 'repository name cannot be a 64-character hexadecimal string', exit: ExitCode.usage },
+
+  // Configuration and usage
+  MH_CONFIG_INVALID: { message: 'configuration is invalid', exit: ExitCode.usage },
+  MH_CONFIG_UNREADABLE: { message: 'configuration file cannot be read', exit: ExitCode.usage },
+  MH_CONFIG_UNSUPPORTED: { message: 'configuration asks for something this version cannot do', exit: ExitCode.usage },
+  MH_USAGE: { message: 'bad usage', exit: ExitCode.usage },
+
+  // Admission envelope
+  MH_ADMISSION_BODY: { message: 'request body is not an AdmissionReview v1', exit: ExitCode.failure },
+
+  // Certificates and TLS
+  MH_CERT_READ: { message: 'certificate or key cannot be read', exit: ExitCode.usage },
+  MH_CERT_INVALID: { message: 'certificate or key is not valid PEM, or they do not match', exit: ExitCode.usage },
+  MH_CERT_WRITE: { message: 'certificate files cannot be written', exit: ExitCode.failure },
+
+  // Kubernetes API
+  MH_KUBE_CONFIG: { message: 'no usable kubeconfig or in-cluster configuration', exit: ExitCode.usage },
+  MH_KUBE_API: { message: 'the Kubernetes API server refused or failed the request', exit: ExitCode.failure },
+  MH_KUBE_NOT_FOUND: { message: 'the Kubernetes object does not exist', exit: ExitCode.failure },
+
+  // Server
+  MH_SERVER_LISTEN: { message: 'the webhook server cannot listen', exit: ExitCode.failure },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof errorCatalog;
+
+/**
+ * An error mirrorhook reports on purpose. `detail` says what was wrong with this input; the catalog message says
+ * which kind of problem it is.
+ */
+export class MirrorhookError extends Error {
+  readonly code: ErrorCode;
+  readonly exit: ExitCode;
+  readonly detail: string | undefined;
+
+  constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown }) {
+    const spec = errorCatalog[code];
+    super(detail === undefined ? spec.message : `${spec.message}: ${detail}`, options);
+    this.name = 'MirrorhookError';
+    this.code = code;
+    this.exit = spec.exit;
+    this.detail = detail;
+  }
+}
+
+export function isMirrorhookError(error: unknown, code?: ErrorCode): error is MirrorhookError {
+  return error instanceof MirrorhookError && (code === undefined || error.code === code);
+}
+
+/** A one-line description of any thrown value, for logs and warnings. */
+export function describeError(error: unknown): string {
+  if (error instanceof MirrorhookError) return `${error.code}: ${error.message}`;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
