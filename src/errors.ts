@@ -47,6 +47,10 @@ export const errorCatalog = {
   MH_KUBE_API: { message: 'the Kubernetes API server refused or failed the request', exit: ExitCode.failure },
   MH_KUBE_NOT_FOUND: { message: 'the Kubernetes object does not exist', exit: ExitCode.failure },
 
+  // Binary Authorization policy
+  MH_POLICY_INVALID: { message: 'the Binary Authorization policy would be refused', exit: ExitCode.usage },
+  MH_POLICY_AUDIT_LOG: { message: 'the audit log export cannot be read', exit: ExitCode.failure },
+
   // Server
   MH_SERVER_LISTEN: { message: 'the webhook server cannot listen', exit: ExitCode.failure },
 } as const satisfies Record<string, ErrorSpec>;

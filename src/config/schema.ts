@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { attestorProblem, ruleKeyProblem } from '../policy/binauthz.js';
+import { namePatternProblem } from '../policy/pattern.js';
 
 /** Where rewritten references point inside the mirror. See PRODUCT.md and docs/adr/0003-mirror-layouts.md. */
 export const Layout = {
@@ -43,6 +45,31 @@ export const SourcesConfigSchema = z
   })
   .strict();
 
+const policyEvaluationMode = z.enum(['ALWAYS_ALLOW', 'ALWAYS_DENY', 'REQUIRE_ATTESTATION']);
+const checked = (problem: (value: string) => string | undefined) =>
+  z.string().superRefine((value, context) => {
+    const message = problem(value);
+    if (message !== undefined) context.addIssue({ code: z.ZodIssueCode.custom, message });
+  });
+const ruleMap = (ruleSet: Parameters<typeof ruleKeyProblem>[0]) =>
+  z.record(policyEvaluationMode).superRefine((rules, context) => {
+    for (const key of Object.keys(rules)) {
+      const message = ruleKeyProblem(ruleSet, key);
+      if (message !== undefined) context.addIssue({ code: z.ZodIssueCode.custom, message, path: [key] });
+    }
+  });
+
+/** `mirrorhook policy binauthz`: what the Binary Authorization policy allows besides the mirror, and its rules. */
+export const PolicyConfigSchema = z
+  .object({
+    allow: z.array(checked(namePatternProblem)).default([]),
+    attestors: z.array(checked(attestorProblem)).default([]),
+    clusterRules: ruleMap('clusterAdmissionRules').default({}),
+    namespaceRules: ruleMap('kubernetesNamespaceAdmissionRules').default({}),
+    serviceAccountRules: ruleMap('kubernetesServiceAccountAdmissionRules').default({}),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     mirror: MirrorConfigSchema,
@@ -55,6 +82,7 @@ export const ConfigSchema = z
       .min(1, 'at least 1 second')
       .max(25, 'at most 25 seconds: the copy must finish before the API server gives up on the webhook (timeoutSeconds 30 at most)')
       .default(8),
+    policy: PolicyConfigSchema.optional(),
   })
   .strict();
 

@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { mapCommand } from './map.js';
+import { policyCommand } from './policy.js';
 
 /**
  * Every `mirrorhook <command>`, in the order `--help` lists them. A command is a thin shell over a library
@@ -7,4 +8,5 @@ import { mapCommand } from './map.js';
  */
 export const commands: readonly Command[] = [
   mapCommand,
+  policyCommand,
 ];

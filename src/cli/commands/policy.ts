@@ -1,0 +1,236 @@
+import { readFile } from 'node:fs/promises';
+import { loadConfig } from '../../config/load.js';
+import { MirrorhookError } from '../../errors.js';
+import { loadKubeConfig } from '../../kube/client.js';
+import { formatMirrorRegistry, parseMirrorRegistry } from '../../mapping/index.js';
+import { listAllPods, podInventory } from '../../policy/cluster.js';
+import {
+  type BinauthzPolicy,
+  type EvaluationMode,
+  type InventoryItem,
+  type PolicyRequest,
+  type RuleSet,
+  Verdict,
+  buildPolicy,
+  formatPolicyYaml,
+  parseEvaluationMode,
+  parseLogEntries,
+  policyProblems,
+  ruleKeyProblem,
+  simulatePolicy,
+  summarizeAuditLog,
+} from '../../policy/index.js';
+import {
+  type Command,
+  type CommandIo,
+  type OutputFormat,
+  commonOptions,
+  formatTable,
+  outputOption,
+  parseCommandArgs,
+  parseOutputFormat,
+  writeJsonLine,
+} from '../command.js';
+
+const options = {
+  ...commonOptions,
+  ...outputOption,
+  enforce: { type: 'boolean' },
+  allow: { type: 'string', multiple: true },
+  attestor: { type: 'string', multiple: true },
+  'cluster-rule': { type: 'string', multiple: true },
+  'namespace-rule': { type: 'string', multiple: true },
+  'serviceaccount-rule': { type: 'string', multiple: true },
+  simulate: { type: 'boolean' },
+  cluster: { type: 'boolean' },
+  'cluster-id': { type: 'string' },
+  kubeconfig: { type: 'string' },
+  'from-audit-logs': { type: 'string' },
+} as const;
+
+export const policyCommand: Command = {
+  name: 'policy',
+  summary: 'Binary Authorization policy YAML (dry-run by default), its simulation, and dry-run audit log reports',
+  usage: `Usage: mirrorhook policy binauthz [--config FILE] [--enforce] [--allow PATTERN]... [--attestor NAME]...
+                [--cluster-rule LOCATION.CLUSTER=MODE]... [--namespace-rule NAMESPACE=MODE]...
+                [--serviceaccount-rule NAMESPACE:SA=MODE]...
+       mirrorhook policy binauthz ... --simulate --cluster [--cluster-id LOCATION.CLUSTER] [--kubeconfig FILE]
+       mirrorhook policy binauthz --from-audit-logs FILE
+
+Prints a Binary Authorization policy for \`gcloud container binauthz policy import\`: images in the mirror
+(<mirror>/**) and the --allow patterns are allowed, Google-maintained system images too
+(globalPolicyEvaluationMode: ENABLE), everything else is denied (ALWAYS_DENY, or REQUIRE_ATTESTATION when an
+--attestor is given) in DRYRUN_AUDIT_LOG_ONLY mode, so violations are only logged. --enforce makes every rule
+ENFORCED_BLOCK_AND_AUDIT_LOG. The policy is checked against the API's rules before it is printed.
+
+  --allow PATTERN          also allow registry/path, exact or ending in * (one path part) or ** (any depth)
+  --attestor NAME          projects/PROJECT/attestors/ATTESTOR; the default rule becomes REQUIRE_ATTESTATION
+  --cluster-rule K=MODE    a rule for one cluster (K is location.clusterId, e.g. us-central1-a.prod)
+  --namespace-rule K=MODE  a rule for one namespace
+  --serviceaccount-rule K=MODE  a rule for one namespace:serviceaccount
+                           MODE: allow, deny, attest (or ALWAYS_ALLOW, ALWAYS_DENY, REQUIRE_ATTESTATION)
+  --enforce                block instead of dry-run
+  --simulate --cluster     evaluate the policy against every image the Pods of a cluster use and list each
+                           with its verdict (allow or deny) and the rule that decided; changes nothing
+  --cluster-id ID          location.clusterId of that cluster, so its clusterAdmissionRules apply
+  --kubeconfig FILE        kubeconfig for --cluster (default: KUBECONFIG, ~/.kube/config, in-cluster)
+  --from-audit-logs FILE   read exported dry-run audit log entries (gcloud logging read --format=json) and
+                           list the images that violated the policy, with counts
+  -o, --output FMT         text or json (the policy as one JSON object; verdicts and violations one per line)
+
+Flags add to the policy: block of the configuration (allow, attestors, clusterRules, namespaceRules,
+serviceAccountRules).
+
+Examples:
+  mirrorhook policy binauthz --config examples/mirrorhook.yaml > policy.yaml
+  gcloud container binauthz policy import policy.yaml
+  mirrorhook policy binauthz --simulate --cluster --namespace-rule kube-system=allow
+  gcloud logging read 'labels."imagepolicywebhook.image-policy.k8s.io/dry-run"="true"' --format=json > dryrun.json
+  mirrorhook policy binauthz --from-audit-logs dryrun.json`,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(this, argv, options);
+    if (values.help) {
+      io.stdout.write(`${this.usage}\n`);
+      return 0;
+    }
+    const [subcommand, ...rest] = positionals;
+    if (subcommand !== 'binauthz') {
+      throw new MirrorhookError(
+        'MH_USAGE',
+        subcommand === undefined
+          ? 'policy needs a kind: mirrorhook policy binauthz (see mirrorhook policy --help)'
+          : `unknown policy kind "${subcommand}": the only kind is binauthz`,
+      );
+    }
+    if (rest.length > 0) throw new MirrorhookError('MH_USAGE', `unexpected argument "${rest[0]}" (see mirrorhook policy --help)`);
+    const format = parseOutputFormat(values.output);
+
+    const auditLog = values['from-audit-logs'];
+    if (auditLog !== undefined) {
+      if (values.simulate) throw new MirrorhookError('MH_USAGE', '--from-audit-logs and --simulate are two different reports: give one');
+      return reportAuditLog(auditLog, format, io);
+    }
+    if (values.cluster && !values.simulate) throw new MirrorhookError('MH_USAGE', '--cluster goes with --simulate');
+    if (values.simulate && !values.cluster) {
+      throw new MirrorhookError('MH_USAGE', '--simulate needs --cluster: the inventory to evaluate the policy against');
+    }
+    if (values['cluster-id'] !== undefined && !values.simulate) throw new MirrorhookError('MH_USAGE', '--cluster-id goes with --simulate');
+
+    const { config } = await loadConfig(values.config);
+    const fromConfig = config.policy;
+    const flagProblems: string[] = [];
+    const clusterRules = ruleFlags('--cluster-rule', 'clusterAdmissionRules', values['cluster-rule'], flagProblems);
+    const namespaceRules = ruleFlags('--namespace-rule', 'kubernetesNamespaceAdmissionRules', values['namespace-rule'], flagProblems);
+    const serviceAccountRules = ruleFlags(
+      '--serviceaccount-rule',
+      'kubernetesServiceAccountAdmissionRules',
+      values['serviceaccount-rule'],
+      flagProblems,
+    );
+    if (flagProblems.length > 0) throw new MirrorhookError('MH_USAGE', flagProblems.join('; '));
+    const request: PolicyRequest = {
+      mirror: formatMirrorRegistry(parseMirrorRegistry(config.mirror.registry)),
+      allow: [...(fromConfig?.allow ?? []), ...(values.allow ?? [])],
+      attestors: [...(fromConfig?.attestors ?? []), ...(values.attestor ?? [])],
+      enforce: values.enforce ?? false,
+      clusterRules: { ...fromConfig?.clusterRules, ...clusterRules },
+      namespaceRules: { ...fromConfig?.namespaceRules, ...namespaceRules },
+      serviceAccountRules: { ...fromConfig?.serviceAccountRules, ...serviceAccountRules },
+    };
+    const policy = buildPolicy(request);
+    const problems = policyProblems(policy);
+    if (problems.length > 0) {
+      throw new MirrorhookError('MH_POLICY_INVALID', `\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    }
+
+    if (!values.simulate) {
+      if (format === 'json') writeJsonLine(io.stdout, policy);
+      else io.stdout.write(formatPolicyYaml(policy));
+      return 0;
+    }
+    const clusterId = values['cluster-id'];
+    if (clusterId !== undefined) {
+      const problem = ruleKeyProblem('clusterAdmissionRules', clusterId);
+      if (problem !== undefined) throw new MirrorhookError('MH_USAGE', `--cluster-id: ${problem}`);
+    }
+    const pods = await listAllPods(loadKubeConfig(values.kubeconfig))();
+    reportSimulation(policy, podInventory(pods), clusterId, format, io);
+    return 0;
+  },
+};
+
+/** `KEY=MODE` flags into a rule map; every bad one is added to `problems`. */
+function ruleFlags(
+  flag: string,
+  ruleSet: RuleSet,
+  entries: readonly string[] | undefined,
+  problems: string[],
+): Record<string, EvaluationMode> {
+  const rules: Record<string, EvaluationMode> = {};
+  for (const entry of entries ?? []) {
+    const equals = entry.lastIndexOf('=');
+    const key = equals === -1 ? '' : entry.slice(0, equals);
+    const mode = equals === -1 ? undefined : parseEvaluationMode(entry.slice(equals + 1));
+    if (equals === -1 || mode === undefined) {
+      problems.push(`${flag} "${entry}": write KEY=MODE with MODE allow, deny or attest`);
+      continue;
+    }
+    const keyProblem = ruleKeyProblem(ruleSet, key);
+    if (keyProblem !== undefined) problems.push(`${flag}: ${keyProblem}`);
+    else rules[key] = mode;
+  }
+  return rules;
+}
+
+function reportSimulation(
+  policy: BinauthzPolicy,
+  inventory: readonly InventoryItem[],
+  clusterId: string | undefined,
+  format: OutputFormat,
+  io: CommandIo,
+): void {
+  const results = simulatePolicy(policy, inventory, clusterId === undefined ? {} : { clusterId });
+  if (format === 'json') {
+    for (const result of results) writeJsonLine(io.stdout, result);
+    return;
+  }
+  io.stdout.write(
+    formatTable(
+      ['VERDICT', 'IMAGE', 'WHERE', 'RULE', 'WHY'],
+      results.map((result) => [result.verdict, result.image, result.location, result.rule, result.reason]),
+    ),
+  );
+  const denied = results.filter((result) => result.verdict === Verdict.deny).length;
+  io.stderr.write(`${results.length} image uses: ${results.length - denied} allowed, ${denied} denied\n`);
+}
+
+async function reportAuditLog(file: string, format: OutputFormat, io: CommandIo): Promise<number> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new MirrorhookError('MH_POLICY_AUDIT_LOG', `${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+      cause: error,
+    });
+  }
+  const summary = summarizeAuditLog(parseLogEntries(text, file));
+  if (format === 'json') {
+    for (const violation of summary.violations) writeJsonLine(io.stdout, violation);
+  } else {
+    io.stdout.write(
+      formatTable(
+        ['COUNT', 'IMAGE', 'NAMESPACES', 'LAST SEEN', 'DENIED BY'],
+        summary.violations.map((violation) => [
+          String(violation.count),
+          violation.image,
+          violation.namespaces.join(',') || '-',
+          violation.lastSeen ?? '-',
+          violation.rules.join('; '),
+        ]),
+      ),
+    );
+  }
+  const unparsed = summary.unparsed === 0 ? '' : `, ${summary.unparsed} dry-run entries named no image (not counted)`;
+  io.stderr.write(`${summary.entries} log entries read, ${summary.violations.length} images violated the policy${unparsed}\n`);
+  return 0;
+}
