@@ -79,7 +79,7 @@ function semanticProblems(config: Config): string[] {
   try {
     parseMirrorRegistry(config.mirror.registry);
   } catch (error) {
-    problems.push(`mirror.registry: ${error instanceof Error ? error.message : String(error)}`);
+    problems.push(`mirror.registry: ${error instanceof MirrorhookError ? (error.detail ?? error.message) : String(error)}`);
   }
   if (config.swap === 'exists') {
     problems.push(

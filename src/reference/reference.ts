@@ -121,7 +121,7 @@ function splitDomain(input: string): { domain: string; remainder: string } {
 function officialNamespace(remainder: string): string {
   const nameEnd = remainder.search(/[:@]/);
   const name = nameEnd === -1 ? remainder : remainder.slice(0, nameEnd);
-  return name.includes('/') ? remainder : `${dockerHubOfficialNamespace}/${remainder}`;
+  return name === '' || name.includes('/') ? remainder : `${dockerHubOfficialNamespace}/${remainder}`;
 }
 
 function validateDomain(domain: string, input: string): void {

@@ -1,12 +1,16 @@
 import type { Command } from '../command.js';
+import { certsCommand } from './certs.js';
 import { mapCommand } from './map.js';
 import { policyCommand } from './policy.js';
+import { serveCommand } from './serve.js';
 
 /**
  * Every `mirrorhook <command>`, in the order `--help` lists them. A command is a thin shell over a library
  * function: parse flags, load config, call, print.
  */
 export const commands: readonly Command[] = [
+  serveCommand,
   mapCommand,
   policyCommand,
+  certsCommand,
 ];

@@ -1,0 +1,119 @@
+import { hostname } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { pino } from 'pino';
+import { generateCertificateSet, writeAtomically } from '../../certs/index.js';
+import { loadConfig } from '../../config/load.js';
+import { MirrorhookError } from '../../errors.js';
+import { formatMirrorRegistry, parseMirrorRegistry } from '../../mapping/index.js';
+import { serve } from '../../server/listen.js';
+import { type Command, commonOptions, parseCommandArgs } from '../command.js';
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'run the admission webhook over HTTPS (POST /mutate, /audit; GET /healthz, /readyz, /metrics)',
+  usage: `Usage: mirrorhook serve [--config FILE] [--host H] [--port P] [--cert FILE --key FILE] [options]
+
+Runs the mutating admission webhook. Without --cert/--key it generates a self-signed CA and serving
+certificate (for localhost, 127.0.0.1, ::1, this host and the mirrorhook Service) and writes the CA to
+--ca-out so that clients can verify it. Without a config file it runs the built-in default (mirror
+localhost:5000/mirror, swap always). Certificate files are re-read when they change (Secret rotation).
+
+  --config FILE          configuration (default: mirrorhook.yaml if present, else the built-in default)
+  --host H               address to listen on (default 0.0.0.0)
+  --port P               port (default 8443)
+  --cert FILE            serving certificate (PEM); with --key
+  --key FILE             its private key (PEM)
+  --ca-out FILE          where a generated CA is written (default certs/ca.crt)
+  --log-level L          fatal, error, warn, info (default), debug, trace, silent
+  --reload-interval S    seconds between checks of the certificate files (default 10)
+  --shutdown-delay S     seconds /readyz fails before the listener closes on SIGTERM (default 5)
+
+Example:
+  mirrorhook serve --config mirrorhook.yaml --cert certs/tls.crt --key certs/tls.key`,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(this, argv, {
+      ...commonOptions,
+      host: { type: 'string' },
+      port: { type: 'string' },
+      cert: { type: 'string' },
+      key: { type: 'string' },
+      'ca-out': { type: 'string' },
+      'log-level': { type: 'string' },
+      'reload-interval': { type: 'string' },
+      'shutdown-delay': { type: 'string' },
+    });
+    if (values.help) {
+      io.stdout.write(`${this.usage}\n`);
+      return 0;
+    }
+    if (positionals.length > 0) throw new MirrorhookError('MH_USAGE', `serve takes no arguments, got "${positionals.join(' ')}"`);
+    if ((values.cert === undefined) !== (values.key === undefined)) {
+      throw new MirrorhookError('MH_USAGE', '--cert and --key go together: give both, or neither for a generated pair');
+    }
+    const port = integerFlag('--port', values.port, 8443, 0, 65_535);
+    const reloadSeconds = integerFlag('--reload-interval', values['reload-interval'], 10, 1, 3600);
+    const shutdownSeconds = integerFlag('--shutdown-delay', values['shutdown-delay'], 5, 0, 300);
+    const level = values['log-level'] ?? 'info';
+    if (!(logLevels as readonly string[]).includes(level)) {
+      throw new MirrorhookError('MH_USAGE', `--log-level must be one of ${logLevels.join(', ')}`);
+    }
+    const logger = pino({ level, base: { service: 'mirrorhook' } });
+
+    const { config, source } = await loadConfig(values.config);
+    const mirror = formatMirrorRegistry(parseMirrorRegistry(config.mirror.registry));
+    logger.info({ config: source ?? 'built-in default', mirror, layout: config.mirror.layout, swap: config.swap }, 'configuration loaded');
+
+    let tls: Parameters<typeof serve>[0]['tls'];
+    if (values.cert !== undefined && values.key !== undefined) {
+      tls = { certPath: values.cert, keyPath: values.key };
+    } else {
+      const set = generateCertificateSet({
+        service: 'mirrorhook',
+        namespace: 'mirrorhook',
+        dnsNames: ['localhost', hostname()],
+        ipAddresses: ['127.0.0.1', '::1'],
+      });
+      const caOut = resolve(io.cwd, values['ca-out'] ?? 'certs/ca.crt');
+      try {
+        await mkdir(dirname(caOut), { recursive: true });
+        await writeAtomically(caOut, set.ca.cert, 0o644);
+        logger.info({ ca: caOut }, `self-signed certificate generated; verify with: curl --cacert ${caOut}`);
+      } catch (error) {
+        logger.warn({ ca: set.ca.cert, err: error }, 'self-signed certificate generated; the CA could not be written, here it is');
+      }
+      tls = { pair: set.serving };
+    }
+
+    const server = await serve({
+      config,
+      host: values.host ?? '0.0.0.0',
+      port,
+      tls,
+      logger,
+      reloadIntervalMs: reloadSeconds * 1000,
+      shutdownDelayMs: shutdownSeconds * 1000,
+    });
+    logger.info({ url: server.url }, 'mirrorhook webhook listening');
+
+    await new Promise<void>((done) => {
+      if (io.stopSignal.aborted) done();
+      else io.stopSignal.addEventListener('abort', () => done(), { once: true });
+    });
+    logger.info({ signal: String(io.stopSignal.reason), delaySeconds: shutdownSeconds }, 'shutting down: readiness off, draining');
+    await server.close();
+    logger.info('stopped');
+    return 0;
+  },
+};
+
+export function integerFlag(flag: string, value: string | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < min || number > max) {
+    throw new MirrorhookError('MH_USAGE', `${flag} must be a whole number from ${min} to ${max}, not "${value}"`);
+  }
+  return number;
+}

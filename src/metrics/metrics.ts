@@ -1,0 +1,59 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The webhook's Prometheus metrics, on a registry of their own (no global singleton: two servers in one process,
+ * as in tests, do not share counters). Every name starts with `mirrorhook_`.
+ */
+export interface Metrics {
+  readonly registry: Registry;
+  readonly admissionRequests: Counter<'route' | 'outcome'>;
+  readonly admissionDuration: Histogram<'route'>;
+  readonly imageDecisions: Counter<'action' | 'reason'>;
+  readonly rewrites: Counter<'registry'>;
+  readonly certificateReloads: Counter<'result'>;
+  readonly certificateNotAfter: Gauge;
+}
+
+export function createMetrics(options: { processMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'mirrorhook_' });
+  return {
+    registry,
+    admissionRequests: new Counter({
+      name: 'mirrorhook_admission_requests_total',
+      help: 'AdmissionReview requests answered, by route and outcome.',
+      labelNames: ['route', 'outcome'],
+      registers: [registry],
+    }),
+    admissionDuration: new Histogram({
+      name: 'mirrorhook_admission_duration_seconds',
+      help: 'Time from request received to AdmissionReview answered, by route.',
+      labelNames: ['route'],
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.3, 1, 3],
+      registers: [registry],
+    }),
+    imageDecisions: new Counter({
+      name: 'mirrorhook_image_decisions_total',
+      help: 'Container images decided, by action (rewrite, skip, invalid) and reason code.',
+      labelNames: ['action', 'reason'],
+      registers: [registry],
+    }),
+    rewrites: new Counter({
+      name: 'mirrorhook_rewrites_total',
+      help: 'Container images rewritten to the mirror (or that would be, in audit mode), by source registry.',
+      labelNames: ['registry'],
+      registers: [registry],
+    }),
+    certificateReloads: new Counter({
+      name: 'mirrorhook_certificate_reloads_total',
+      help: 'Serving certificate reloads after the files changed, by result (ok, error).',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    certificateNotAfter: new Gauge({
+      name: 'mirrorhook_certificate_not_after_timestamp_seconds',
+      help: 'When the serving certificate expires, as a Unix timestamp.',
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,99 @@
+import type { Server as TlsServer } from 'node:tls';
+import type { FastifyBaseLogger } from 'fastify';
+import { type PemPair, certificateNotAfter, readServingPair } from '../certs/index.js';
+import type { Config } from '../config/schema.js';
+import { MirrorhookError, describeError } from '../errors.js';
+import { buildApp } from './app.js';
+
+export interface ServeOptions {
+  readonly config: Config;
+  readonly host: string;
+  readonly port: number;
+  /** Where the serving pair comes from: files (watched and reloaded) or a pair held in memory. */
+  readonly tls: { readonly certPath: string; readonly keyPath: string } | { readonly pair: PemPair };
+  readonly logger: FastifyBaseLogger | false;
+  /** How often the certificate files are checked for a change (Secret volume updates swap them in place). */
+  readonly reloadIntervalMs?: number;
+  /** How long /readyz reports 503 before the listener closes, so that endpoints drop this replica first. */
+  readonly shutdownDelayMs?: number;
+}
+
+export interface RunningServer {
+  /** `https://host:port` as bound (port 0 resolved). */
+  readonly url: string;
+  readonly port: number;
+  /** Re-reads the certificate files now; resolves true when a new pair was installed. */
+  reloadCertificate(): Promise<boolean>;
+  /** Graceful stop: not ready, wait the shutdown delay, finish in-flight requests, close. */
+  close(): Promise<void>;
+}
+
+/** Starts the webhook over HTTPS and keeps its certificate current. */
+export async function serve(options: ServeOptions): Promise<RunningServer> {
+  const fileSource = 'certPath' in options.tls ? options.tls : undefined;
+  let pair = fileSource === undefined ? (options.tls as { pair: PemPair }).pair : await readServingPair(fileSource.certPath, fileSource.keyPath);
+  const webhook = buildApp({ config: options.config, logger: options.logger, tls: pair });
+  const { app, metrics } = webhook;
+  metrics.certificateNotAfter.set(certificateNotAfter(pair.cert).getTime() / 1000);
+
+  try {
+    await app.listen({ host: options.host, port: options.port });
+  } catch (error) {
+    throw new MirrorhookError('MH_SERVER_LISTEN', `${options.host}:${options.port}: ${describeError(error)}`, { cause: error });
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  const urlHost = options.host.includes(':') ? `[${options.host}]` : options.host;
+
+  const reloadCertificate = async (): Promise<boolean> => {
+    if (fileSource === undefined) return false;
+    let next: PemPair;
+    try {
+      next = await readServingPair(fileSource.certPath, fileSource.keyPath);
+    } catch (error) {
+      // A half-rotated pair (new cert, old key) is normal for a moment: keep serving the old one and retry.
+      metrics.certificateReloads.inc({ result: 'error' });
+      app.log.warn({ err: error }, 'certificate files changed but are not usable yet; still serving the previous pair');
+      return false;
+    }
+    if (next.cert === pair.cert && next.key === pair.key) return false;
+    (app.server as unknown as TlsServer).setSecureContext({ cert: next.cert, key: next.key, minVersion: 'TLSv1.2' });
+    pair = next;
+    metrics.certificateReloads.inc({ result: 'ok' });
+    metrics.certificateNotAfter.set(certificateNotAfter(pair.cert).getTime() / 1000);
+    app.log.info({ notAfter: certificateNotAfter(pair.cert).toISOString() }, 'serving certificate reloaded');
+    return true;
+  };
+
+  let reloading = false;
+  const timer =
+    fileSource === undefined
+      ? undefined
+      : setInterval(() => {
+          if (reloading) return;
+          reloading = true;
+          reloadCertificate()
+            .catch((error: unknown) => app.log.error({ err: error }, 'certificate reload failed'))
+            .finally(() => {
+              reloading = false;
+            });
+        }, options.reloadIntervalMs ?? 10_000);
+  timer?.unref();
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `https://${urlHost}:${port}`,
+    port,
+    reloadCertificate,
+    close() {
+      closing ??= (async () => {
+        if (timer !== undefined) clearInterval(timer);
+        webhook.setReady(false);
+        const delay = options.shutdownDelayMs ?? 0;
+        if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+        await app.close();
+      })();
+      return closing;
+    },
+  };
+}
