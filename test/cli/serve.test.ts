@@ -1,0 +1,72 @@
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCommand } from '../support/cli.js';
+
+describe('mirrorhook serve', () => {
+  it('starts with no config and no certificates, writes its CA, serves, and stops on the signal', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'mh-serve-'));
+    const controller = new AbortController();
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const running = runCommand(['serve', '--host', '127.0.0.1', '--port', String(port), '--shutdown-delay', '0', '--log-level', 'silent'], { cwd, signal: controller.signal });
+    const caPath = join(cwd, 'certs', 'ca.crt');
+    let body = '';
+    for (let attempt = 0; attempt < 100 && body === ''; attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      if (!existsSync(caPath)) continue;
+      body = await new Promise<string>((resolve) => {
+        const req = request({ host: '127.0.0.1', port, path: '/healthz', ca: readFileSync(caPath), servername: 'localhost' }, (res) => {
+          let data = '';
+          res.on('data', (chunk: Buffer) => (data += chunk.toString()));
+          res.on('end', () => resolve(data));
+        });
+        req.on('error', () => resolve(''));
+        req.end();
+      });
+    }
+    expect(JSON.parse(body)).toEqual({ status: 'ok' });
+    controller.abort('SIGTERM');
+    const result = await running;
+    expect(result.code).toBe(0);
+  });
+
+  it.each([
+    [['serve', '--cert', 'a.crt'], /--cert and --key go together/],
+    [['serve', '--port', '70000'], /--port must be a whole number from 0 to 65535/],
+    [['serve', '--log-level', 'loud'], /--log-level must be one of/],
+    [['serve', 'extra'], /serve takes no arguments/],
+  ])('exits 2 on bad usage: %j', async (argv, message) => {
+    const result = await runCommand(argv);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+  });
+
+  it('exits 2 naming the file when the certificate cannot be read', async () => {
+    const result = await runCommand(['serve', '--port', '0', '--cert', '/nonexistent/tls.crt', '--key', '/nonexistent/tls.key', '--log-level', 'silent']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/MH_CERT_READ.*\/nonexistent\/tls\.(crt|key): ENOENT/);
+  });
+});
+
+describe('mirrorhook certs generate', () => {
+  it('writes the three files for the Service and extras', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'mh-gen-'));
+    const result = await runCommand(['certs', 'generate', '--out', out, '--service', 'hook', '--namespace', 'infra', '--ip', '127.0.0.1', '--dns', 'localhost', '--days', '10']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('valid 10 days');
+    for (const file of ['ca.crt', 'tls.crt', 'tls.key']) expect(existsSync(join(out, file))).toBe(true);
+  });
+
+  it.each([
+    [['certs', 'generate', '--ip', 'not-an-ip'], /--ip "not-an-ip" is not an IPv4 or IPv6 address/],
+    [['certs', 'generate', '--service', 'Bad_Name'], /--service "Bad_Name" is not a DNS label/],
+    [['certs', 'inject'], /needs --webhook NAME/],
+    [['certs', 'rotate'], /unknown certs subcommand "rotate"/],
+  ])('exits 2 on bad usage: %j', async (argv, message) => {
+    const result = await runCommand(argv);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+  });
+});

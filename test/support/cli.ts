@@ -1,0 +1,24 @@
+import { PassThrough } from 'node:stream';
+import { runCli } from '../../src/cli/run.js';
+
+/** Runs the CLI in-process with captured output, as a user would see it. */
+export async function runCommand(argv: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {}) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  stderr.on('data', (chunk: Buffer) => {
+    err += chunk.toString();
+  });
+  const code = await runCli(argv, {
+    stdout,
+    stderr,
+    env: options.env ?? {},
+    cwd: options.cwd ?? process.cwd(),
+    stopSignal: options.signal ?? new AbortController().signal,
+  });
+  return { code, stdout: out, stderr: err };
+}
