@@ -51,6 +51,10 @@ export const errorCatalog = {
   MH_POLICY_INVALID: { message: 'the Binary Authorization policy would be refused', exit: ExitCode.usage },
   MH_POLICY_AUDIT_LOG: { message: 'the audit log export cannot be read', exit: ExitCode.failure },
 
+  // containerd mirror configuration
+  MH_CONTAINERD_LAYOUT: { message: 'containerd cannot reach this mirror layout', exit: ExitCode.usage },
+  MH_CONTAINERD_WRITE: { message: 'a containerd configuration file cannot be written', exit: ExitCode.failure },
+
   // Server
   MH_SERVER_LISTEN: { message: 'the webhook server cannot listen', exit: ExitCode.failure },
 } as const satisfies Record<string, ErrorSpec>;

@@ -1,6 +1,7 @@
 import type { Command } from '../command.js';
 import { certsCommand } from './certs.js';
 import { mapCommand } from './map.js';
+import { mirrorConfigCommand } from './mirror-config.js';
 import { policyCommand } from './policy.js';
 import { serveCommand } from './serve.js';
 
@@ -12,5 +13,6 @@ export const commands: readonly Command[] = [
   serveCommand,
   mapCommand,
   policyCommand,
+  mirrorConfigCommand,
   certsCommand,
 ];

@@ -1,0 +1,138 @@
+import { loadConfig } from '../../config/load.js';
+import {
+  type GeneratedFile,
+  type MirrorEntry,
+  checkHosts,
+  defaultHostDirectory,
+  hostsFromPatterns,
+  mirrorEndpoint,
+  renderBmctl,
+  renderConfigToml,
+  renderHostsToml,
+  writeFilesAtomically,
+} from '../../containerd/index.js';
+import { MirrorhookError } from '../../errors.js';
+import { parseMirrorRegistry } from '../../mapping/index.js';
+import { type Command, commonOptions, parseCommandArgs } from '../command.js';
+
+const formats = ['hosts-toml', 'config-toml', 'bmctl'] as const;
+type Format = (typeof formats)[number];
+
+const options = {
+  ...commonOptions,
+  hosts: { type: 'string' },
+  default: { type: 'boolean' },
+  out: { type: 'string' },
+  format: { type: 'string' },
+  'no-fallback': { type: 'boolean' },
+  ca: { type: 'string' },
+  'skip-verify': { type: 'boolean' },
+  'pull-credential-config-path': { type: 'string' },
+} as const;
+
+export const mirrorConfigCommand: Command = {
+  name: 'mirror-config',
+  summary: 'containerd registry-mirror configuration (certs.d hosts.toml, config.toml, bmctl registryMirrors)',
+  usage: `Usage: mirrorhook mirror-config containerd [--config FILE] [--hosts HOST,...] [--default]
+                [--out DIR] [--format hosts-toml|config-toml|bmctl] [--no-fallback]
+                [--ca PATH] [--skip-verify] [--pull-credential-config-path PATH]
+
+Node-level mirroring: containerd pulls each source host's images from the mirror without any Pod changing.
+For each source host (the hosts of sources.include, or --hosts), one <host>/hosts.toml in the
+/etc/containerd/certs.d layout: the mirror as a [host."<url>"] with capabilities pull and resolve, then the
+upstream as server (the fallback). A mirror with a path (its prefix, and the source host with the host-path
+layout) is written as <url>/v2/<path> with override_path = true. Scheme https, http with mirror.insecure.
+
+  --hosts LIST       source hosts, comma-separated (docker.io,quay.io,registry.example:5000)
+  --default          also write _default/hosts.toml, the catch-all for every other host (layout path only)
+  --out DIR          write DIR/<host>/hosts.toml, each atomically (e.g. /etc/containerd/certs.d);
+                     without it every file is printed to stdout after a "# <host>/hosts.toml" line
+  --no-fallback      never pull from the upstream: the mirror becomes the server itself
+  --ca PATH          CA file on the node for the mirror's TLS (ca; caCertPath with bmctl)
+  --skip-verify      do not verify the mirror's TLS certificate (skip_verify = true); only when asked
+  --format FMT       hosts-toml (default); config-toml, the deprecated registry.mirrors tables of
+                     /etc/containerd/config.toml for containerd before 1.5; bmctl, the registryMirrors block
+                     of a bare-metal cluster configuration (goes under spec:)
+  --pull-credential-config-path PATH   bmctl: Docker config.json on the nodes with the mirror's credentials
+
+Examples:
+  mirrorhook mirror-config containerd --config examples/mirrorhook.yaml --out /etc/containerd/certs.d
+  mirrorhook mirror-config containerd --hosts docker.io,quay.io --format bmctl --ca /root/ca.crt`,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(this, argv, options);
+    if (values.help) {
+      io.stdout.write(`${this.usage}\n`);
+      return 0;
+    }
+    const [subcommand, ...rest] = positionals;
+    if (subcommand !== 'containerd') {
+      throw new MirrorhookError(
+        'MH_USAGE',
+        subcommand === undefined
+          ? 'mirror-config needs a runtime: mirrorhook mirror-config containerd (see mirrorhook mirror-config --help)'
+          : `unknown runtime "${subcommand}": the only one is containerd`,
+      );
+    }
+    if (rest.length > 0) throw new MirrorhookError('MH_USAGE', `unexpected argument "${rest[0]}" (see mirrorhook mirror-config --help)`);
+    const format = parseFormat(values.format);
+    const usageProblems: string[] = [];
+    if (format !== 'hosts-toml' && values.out !== undefined) usageProblems.push(`--out writes hosts.toml folders; ${format} is printed to stdout`);
+    if (format !== 'hosts-toml' && values['no-fallback']) {
+      usageProblems.push(`--no-fallback cannot be expressed in ${format}: that form always tries the upstream last; use hosts-toml`);
+    }
+    if (format === 'bmctl' && values['skip-verify']) usageProblems.push('--skip-verify has no bmctl field; give --ca with the mirror CA');
+    if (format !== 'bmctl' && values['pull-credential-config-path'] !== undefined) usageProblems.push('--pull-credential-config-path goes with --format bmctl');
+    if (values.ca === '') usageProblems.push('--ca needs a path');
+
+    const { config } = await loadConfig(values.config);
+    const mirror = parseMirrorRegistry(config.mirror.registry);
+    let hosts: string[];
+    if (values.hosts !== undefined) {
+      hosts = [...new Set(values.hosts.split(',').map((host) => host.trim()).filter((host) => host !== ''))];
+      if (hosts.length === 0) usageProblems.push('--hosts is empty');
+    } else {
+      const fromConfig = hostsFromPatterns(config.sources.include);
+      hosts = fromConfig.hosts;
+      if (fromConfig.unbounded.length > 0 && !values.default) {
+        usageProblems.push(
+          `sources.include ${fromConfig.unbounded.map((pattern) => `"${pattern}"`).join(', ')} names no registry host: give --hosts docker.io,quay.io or --default`,
+        );
+      }
+    }
+    if (values.default && !hosts.includes(defaultHostDirectory)) hosts.push(defaultHostDirectory);
+    if (hosts.length === 0 && usageProblems.length === 0) usageProblems.push('no source hosts: give --hosts docker.io,quay.io or --default');
+    usageProblems.push(...checkHosts(hosts, mirror.domain));
+    if (usageProblems.length > 0) throw new MirrorhookError('MH_USAGE', usageProblems.join('; '));
+
+    const scheme = config.mirror.insecure ? 'http' : 'https';
+    const entries: MirrorEntry[] = hosts.map((host) => ({ host, endpoint: mirrorEndpoint(mirror, config.mirror.layout, host, scheme) }));
+    const ca = values.ca;
+    const skipVerify = values['skip-verify'] ?? false;
+
+    if (format === 'config-toml') {
+      io.stdout.write(renderConfigToml(entries, { mirrorHost: mirror.domain, ca, skipVerify }));
+      return 0;
+    }
+    if (format === 'bmctl') {
+      io.stdout.write(renderBmctl(entries, { caCertPath: ca, pullCredentialConfigPath: values['pull-credential-config-path'] }));
+      return 0;
+    }
+    const files: GeneratedFile[] = entries.map(({ host, endpoint }) => ({
+      path: `${host}/hosts.toml`,
+      content: renderHostsToml({ host, endpoint, fallback: !values['no-fallback'], ca, skipVerify }),
+    }));
+    if (values.out === undefined) {
+      io.stdout.write(files.map((file) => `# ${file.path}\n${file.content}`).join('\n'));
+      return 0;
+    }
+    for (const written of await writeFilesAtomically(values.out, files)) io.stderr.write(`wrote ${written}\n`);
+    return 0;
+  },
+};
+
+function parseFormat(value: string | undefined): Format {
+  if (value === undefined) return 'hosts-toml';
+  const format = formats.find((candidate) => candidate === value);
+  if (format === undefined) throw new MirrorhookError('MH_USAGE', `--format must be ${formats.join(', ')}, not "${value}"`);
+  return format;
+}
