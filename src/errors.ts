@@ -55,6 +55,25 @@ export const errorCatalog = {
   MH_CONTAINERD_LAYOUT: { message: 'containerd cannot reach this mirror layout', exit: ExitCode.usage },
   MH_CONTAINERD_WRITE: { message: 'a containerd configuration file cannot be written', exit: ExitCode.failure },
 
+  // Registries (the OCI distribution client)
+  MH_REGISTRY_UNREACHABLE: { message: 'the registry cannot be reached', exit: ExitCode.failure },
+  MH_REGISTRY_UNAUTHORIZED: { message: 'the registry refused access', exit: ExitCode.failure },
+  MH_REGISTRY_CREDENTIALS: { message: 'registry credentials cannot be read', exit: ExitCode.usage },
+  MH_REGISTRY_CA_FILE: { message: 'the CA file cannot be read', exit: ExitCode.usage },
+  MH_REGISTRY_NOT_FOUND: { message: 'the registry does not have it', exit: ExitCode.failure },
+  MH_REGISTRY_RATE_LIMITED: { message: 'the registry is rate limiting us', exit: ExitCode.failure },
+  MH_REGISTRY_CIRCUIT_OPEN: { message: 'the registry keeps failing; requests to it are paused', exit: ExitCode.failure },
+  MH_REGISTRY_HTTP: { message: 'the registry answered with an error', exit: ExitCode.failure },
+  MH_REGISTRY_DIGEST_MISMATCH: { message: 'content does not match its digest', exit: ExitCode.failure },
+  MH_REGISTRY_SCHEMA1: { message: 'Docker schema 1 manifests cannot be copied', exit: ExitCode.failure },
+  MH_REGISTRY_MANIFEST_INVALID: { message: 'the manifest cannot be copied faithfully', exit: ExitCode.failure },
+  MH_REGISTRY_UPLOAD: { message: 'the blob upload failed', exit: ExitCode.failure },
+
+  // Copy engine
+  MH_COPY_FAILED: { message: 'some images were not copied', exit: ExitCode.failure },
+  MH_COPY_NO_PLATFORM: { message: 'no manifest in the index matches the requested platforms', exit: ExitCode.failure },
+  MH_COPY_FROM_FILE: { message: 'the image list cannot be read', exit: ExitCode.usage },
+
   // Server
   MH_SERVER_LISTEN: { message: 'the webhook server cannot listen', exit: ExitCode.failure },
 } as const satisfies Record<string, ErrorSpec>;

@@ -14,7 +14,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createSign, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -224,6 +224,9 @@ async function makeServingCertificate(dir: string): Promise<{ certFile: string; 
   await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', csr, '-subj', '/CN=127.0.0.1']);
   await writeFile(ext, 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
   await openssl(['x509', '-req', '-in', csr, '-CA', caCert, '-CAkey', caKey, '-CAcreateserial', '-out', cert, '-days', '2', '-extfile', ext]);
+  // skopeo and containers/image read a folder of *.crt files (--cert-dir).
+  await mkdir(join(dir, 'skopeo-certs'));
+  await copyFile(caCert, join(dir, 'skopeo-certs', 'ca.crt'));
   return { certFile: cert, keyFile: key };
 }
 

@@ -1,0 +1,554 @@
+/**
+ * RegistryClient: the OCI distribution API as the copy engine, the webhook's background copy and `push` use it.
+ *
+ *   const client = new RegistryClient({ credentials: dockerConfigProvider({ env: process.env }) });
+ *   const repo = { domain: 'localhost:5000', path: 'library/app' };
+ *   const head = await client.headManifest(repo, 'v1');                 // undefined when absent
+ *   const manifest = await client.getManifest(repo, 'v1');              // exact bytes, digest verified
+ *   await client.uploadBlob(target, client.getBlobStream(repo, d), d, size);  // streamed, sha256 checked
+ *   await client.putManifest(target, 'v1', manifest.bytes, manifest.mediaType);
+ *   await client.close();
+ *
+ * Repositories are `{ domain, path }` (an ImageReference fits). Auth is automatic: anonymous, Basic, or the Bearer
+ * token flow (tokens cached per scope until they expire; `willPush` asks for pull+push from the first request
+ * so one token serves a whole copy; a scope is added when the registry answers `insufficient_scope`).
+ * Credentials come from the pluggable `credentials` provider, asked once per host. Every failure is a
+ * MirrorhookError with an MH_REGISTRY_ code; 404s on HEAD are `undefined`, not errors.
+ */
+import { type Readable, pipeline } from 'node:stream';
+import { MirrorhookError } from '../errors.js';
+import { type Access, type Challenge, mergeScopes, parseChallenge, repositoryScope, scopesCover } from './auth.js';
+import { type Credential, type CredentialProvider, anonymousProvider, credentialHostKey } from './credentials.js';
+import { digestWithAlgorithmOf, sha256Digest, verifyingStream } from './digest.js';
+import { type Descriptor, MediaType, type ParsedManifest, manifestAccept, parseManifest } from './manifest.js';
+import {
+  type HttpRequest,
+  type HttpResponse,
+  RegistryTransport,
+  type TransportOptions,
+  apiHost,
+  headerValue,
+  redact,
+} from './transport.js';
+
+export interface RepositoryRef {
+  /** Registry host as written in references (`docker.io`, `localhost:5000`). */
+  readonly domain: string;
+  /** Repository path (`library/nginx`). */
+  readonly path: string;
+}
+
+export interface RegistryClientOptions extends TransportOptions {
+  readonly credentials?: CredentialProvider;
+  /** Refuse manifests larger than this (default 4 MiB, the OCI limit registries apply). */
+  readonly maxManifestBytes?: number;
+  /** Chunk size for chunked uploads when the registry does not ask for more (default 16 MiB). */
+  readonly chunkSize?: number;
+}
+
+export interface ManifestHead {
+  readonly digest: string | undefined;
+  readonly mediaType: string | undefined;
+  readonly size: number | undefined;
+}
+
+export interface Manifest {
+  /** The bytes exactly as the registry served them. */
+  readonly bytes: Buffer;
+  readonly mediaType: string;
+  readonly digest: string;
+  readonly parsed: ParsedManifest;
+}
+
+export type MountResult = { readonly mounted: true } | { readonly mounted: false; readonly session: string };
+
+export type BlobSource = Readable | (() => Readable | Promise<Readable>);
+
+interface CachedToken {
+  readonly scopes: readonly string[];
+  readonly token: string;
+  readonly expiresAt: number;
+}
+
+interface HostAuth {
+  challenge: Challenge | undefined;
+  credential: Promise<Credential | undefined> | undefined;
+  tokens: CachedToken[];
+  pending: Map<string, Promise<CachedToken>>;
+  /** Set once the host refused a monolithic upload: go chunked straight away. */
+  chunked: boolean;
+}
+
+export class RegistryClient {
+  readonly transport: RegistryTransport;
+  readonly #credentials: CredentialProvider;
+  readonly #maxManifestBytes: number;
+  readonly #chunkSize: number;
+  readonly #now: () => number;
+  readonly #hosts = new Map<string, HostAuth>();
+  readonly #pushRepos = new Set<string>();
+
+  constructor(options: RegistryClientOptions = {}) {
+    this.transport = new RegistryTransport(options);
+    this.#credentials = options.credentials ?? anonymousProvider;
+    this.#maxManifestBytes = options.maxManifestBytes ?? 4 * 1024 * 1024;
+    this.#chunkSize = options.chunkSize ?? 16 * 1024 * 1024;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Declares that we will write to `repo`: its tokens ask for pull+push from the start (one token, not two). */
+  willPush(repo: RepositoryRef): void {
+    this.#pushRepos.add(`${apiHost(repo.domain)}/${repo.path}`);
+  }
+
+  /** HTTP requests sent so far (all hosts, retries and token requests included). */
+  get requestCount(): number {
+    return this.transport.totalRequests;
+  }
+
+  async headManifest(repo: RepositoryRef, reference: string): Promise<ManifestHead | undefined> {
+    const response = await this.#send(repo, 'pull', { method: 'HEAD', url: manifestPath(repo, reference), headers: { accept: manifestAccept } });
+    if (response.statusCode === 404) return await drain(response, undefined);
+    if (response.statusCode !== 200) return this.#fail(response, `HEAD manifest ${where(repo, reference)}`);
+    await response.body.dump();
+    const length = headerValue(response.headers, 'content-length');
+    return {
+      digest: headerValue(response.headers, 'docker-content-digest'),
+      mediaType: headerValue(response.headers, 'content-type')?.split(';')[0]?.trim(),
+      size: length === undefined ? undefined : Number(length),
+    };
+  }
+
+  /**
+   * GETs a manifest, keeps its bytes, and verifies them: against the digest asked for, and against
+   * Docker-Content-Digest. Throws MH_REGISTRY_NOT_FOUND, MH_REGISTRY_SCHEMA1, MH_REGISTRY_DIGEST_MISMATCH.
+   */
+  async getManifest(repo: RepositoryRef, reference: string): Promise<Manifest> {
+    const host = apiHost(repo.domain);
+    const limit = this.transport.rateLimit(host);
+    if (limit !== undefined && limit.remaining <= 0) {
+      throw new MirrorhookError(
+        'MH_REGISTRY_RATE_LIMITED',
+        `${repo.domain} reports no pulls left${limit.windowSeconds === undefined ? '' : ` in its ${Math.round(limit.windowSeconds / 3600)} h window`}; authenticate (--src-creds or docker login) or wait`,
+      );
+    }
+    const response = await this.#send(repo, 'pull', { method: 'GET', url: manifestPath(repo, reference), headers: { accept: manifestAccept } });
+    if (response.statusCode !== 200) return this.#fail(response, `GET manifest ${where(repo, reference)}`);
+    const declared = Number(headerValue(response.headers, 'content-length') ?? '0');
+    if (declared > this.#maxManifestBytes) {
+      response.body.destroy();
+      throw new MirrorhookError('MH_REGISTRY_MANIFEST_INVALID', `${where(repo, reference)} is ${declared} bytes, over the ${this.#maxManifestBytes}-byte limit`);
+    }
+    const bytes = Buffer.from(await response.body.arrayBuffer());
+    const headerType = headerValue(response.headers, 'content-type');
+    const parsed = parseManifest(bytes, headerType, where(repo, reference));
+    const digest = sha256Digest(bytes);
+    if (reference.includes(':') && digestWithAlgorithmOf(reference, bytes) !== reference) {
+      throw new MirrorhookError('MH_REGISTRY_DIGEST_MISMATCH', `${where(repo, reference)}: the registry served a manifest hashing to ${digestWithAlgorithmOf(reference, bytes)}`);
+    }
+    const served = headerValue(response.headers, 'docker-content-digest');
+    if (served !== undefined && served.startsWith('sha256:') && served !== digest) {
+      throw new MirrorhookError('MH_REGISTRY_DIGEST_MISMATCH', `${where(repo, reference)}: Docker-Content-Digest says ${served}, the bytes hash to ${digest}`);
+    }
+    return { bytes, mediaType: parsed.mediaType, digest: reference.includes(':') ? reference : digest, parsed };
+  }
+
+  /** PUTs manifest bytes under a tag or digest; returns the digest, checked against the registry's answer. */
+  async putManifest(repo: RepositoryRef, reference: string, bytes: Buffer, mediaType: string): Promise<string> {
+    const digest = sha256Digest(bytes);
+    const response = await this.#send(repo, 'push', {
+      method: 'PUT',
+      url: manifestPath(repo, reference),
+      headers: { 'content-type': mediaType },
+      body: bytes,
+    });
+    if (response.statusCode !== 201 && response.statusCode !== 200) return this.#fail(response, `PUT manifest ${where(repo, reference)}`);
+    await response.body.dump();
+    const stored = headerValue(response.headers, 'docker-content-digest');
+    if (stored !== undefined && stored.startsWith('sha256:') && stored !== digest) {
+      throw new MirrorhookError('MH_REGISTRY_DIGEST_MISMATCH', `${where(repo, reference)}: the registry stored ${stored} for bytes hashing to ${digest}`);
+    }
+    return digest;
+  }
+
+  /** The blob's size when the repository has it, undefined when not. */
+  async headBlob(repo: RepositoryRef, digest: string): Promise<number | undefined> {
+    const response = await this.#send(repo, 'pull', { method: 'HEAD', url: blobPath(repo, digest) });
+    if (response.statusCode === 404) return drain(response, undefined);
+    if (response.statusCode !== 200) return this.#fail(response, `HEAD blob ${where(repo, digest)}`);
+    await response.body.dump();
+    const length = headerValue(response.headers, 'content-length');
+    return length === undefined ? 0 : Number(length);
+  }
+
+  /**
+   * Streams a blob. The stream fails with MH_REGISTRY_DIGEST_MISMATCH, before it ends, when the content or its
+   * length is wrong, so a consumer that commits on a clean end never commits bad bytes.
+   */
+  async getBlobStream(repo: RepositoryRef, digest: string, size?: number, onBytes?: (bytes: number) => void): Promise<Readable> {
+    const response = await this.#send(repo, 'pull', { method: 'GET', url: blobPath(repo, digest) });
+    if (response.statusCode !== 200) return this.#fail(response, `GET blob ${where(repo, digest)}`);
+    const verifier = verifyingStream(digest, size, `blob ${where(repo, digest)}`, onBytes);
+    pipeline(response.body, verifier, () => {
+      // errors reach the consumer through the verifier
+    });
+    return verifier;
+  }
+
+  /** Small blobs (configs) into memory, verified. */
+  async getBlob(repo: RepositoryRef, digest: string, size?: number): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of await this.getBlobStream(repo, digest, size)) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  /**
+   * Asks the registry to link a blob from another repository of the same registry. Not mounted: the registry
+   * opened an upload session instead, which `uploadBlob` can use.
+   */
+  async mountBlob(repo: RepositoryRef, digest: string, fromPath: string): Promise<MountResult> {
+    const url = `/v2/${repo.path}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(fromPath)}`;
+    const response = await this.#send(repo, 'push', { method: 'POST', url, body: Buffer.alloc(0) }, [repositoryScope(fromPath, 'pull')]);
+    if (response.statusCode === 201) return drain(response, { mounted: true });
+    if (response.statusCode === 202) {
+      await response.body.dump();
+      return { mounted: false, session: this.#location(response, repo) };
+    }
+    return this.#fail(response, `mount ${digest} from ${fromPath} into ${where(repo)}`);
+  }
+
+  /**
+   * Uploads a blob whose digest and size are known: one POST and one streamed PUT, or chunked PATCHes when the
+   * registry refuses a monolithic upload (413) or asks for a minimum chunk length. Pass a function as `source`
+   * to allow the chunked retry after a refused monolithic PUT. Nothing is committed unless every byte arrived
+   * and the digest matched (the registry verifies `?digest=` on the final PUT; `source` streams verify too).
+   */
+  async uploadBlob(repo: RepositoryRef, source: BlobSource, digest: string, size: number, options: { session?: string } = {}): Promise<void> {
+    await this.#ensureChallenge(repo);
+    const host = this.#host(apiHost(repo.domain));
+    const open = async (): Promise<Readable> => (typeof source === 'function' ? await source() : source);
+    let session = options.session ?? (await this.#startUpload(repo));
+    if (!host.chunked) {
+      const stream = await open();
+      const outcome = await this.#putMonolithic(repo, session, stream, digest, size);
+      if (outcome === 'done') return;
+      // 413: this registry (or a proxy before it) wants smaller requests.
+      host.chunked = true;
+      if (typeof source !== 'function') {
+        throw new MirrorhookError('MH_REGISTRY_UPLOAD', `${where(repo, digest)}: the registry refused a ${size}-byte upload in one request; retry with a re-openable source`);
+      }
+      session = await this.#startUpload(repo);
+    }
+    await this.#putChunked(repo, session, await open(), digest, size);
+  }
+
+  /**
+   * OCI referrers of a manifest (signatures, SBOMs, attestations attached by `subject`). undefined when the
+   * registry has no referrers API; callers then look for the `sha256-<hex>` fallback tag.
+   */
+  async getReferrers(repo: RepositoryRef, digest: string): Promise<Descriptor[] | undefined> {
+    const response = await this.#send(repo, 'pull', { method: 'GET', url: `/v2/${repo.path}/referrers/${digest}`, headers: { accept: MediaType.ociIndex } });
+    if (response.statusCode === 404 || response.statusCode === 400 || response.statusCode === 405) return drain(response, undefined);
+    if (response.statusCode !== 200) return this.#fail(response, `GET referrers of ${where(repo, digest)}`);
+    const bytes = Buffer.from(await response.body.arrayBuffer());
+    const type = headerValue(response.headers, 'content-type') ?? '';
+    if (!type.startsWith(MediaType.ociIndex)) return undefined;
+    const parsed = parseManifest(bytes, MediaType.ociIndex, `referrers of ${where(repo, digest)}`);
+    return parsed.kind === 'index' ? [...parsed.manifests] : undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.transport.close();
+  }
+
+  async #startUpload(repo: RepositoryRef): Promise<string> {
+    const response = await this.#send(repo, 'push', { method: 'POST', url: `/v2/${repo.path}/blobs/uploads/`, body: Buffer.alloc(0) });
+    if (response.statusCode !== 202) return this.#fail(response, `start upload to ${where(repo)}`);
+    await response.body.dump();
+    const minimum = Number(headerValue(response.headers, 'oci-chunk-min-length') ?? '0');
+    if (minimum > 0) {
+      const host = this.#host(apiHost(repo.domain));
+      host.chunked = host.chunked || minimum > 0;
+      this.#minChunk.set(apiHost(repo.domain), minimum);
+    }
+    return this.#location(response, repo);
+  }
+
+  readonly #minChunk = new Map<string, number>();
+
+  async #putMonolithic(repo: RepositoryRef, session: string, stream: Readable, digest: string, size: number): Promise<'done' | 'too-large'> {
+    let sourceError: unknown;
+    stream.once('error', (error) => {
+      sourceError = error;
+    });
+    let response: HttpResponse;
+    try {
+      response = await this.#send(repo, 'push', {
+        method: 'PUT',
+        url: withQuery(session, 'digest', digest),
+        headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
+        body: stream,
+      });
+    } catch (error) {
+      await this.#cancelUpload(repo, session);
+      throw sourceError instanceof Error ? sourceError : error;
+    }
+    if (sourceError instanceof Error) {
+      await response.body.dump();
+      await this.#cancelUpload(repo, session);
+      throw sourceError;
+    }
+    if (response.statusCode === 201) return drain(response, 'done');
+    if (response.statusCode === 413) {
+      stream.destroy();
+      await this.#cancelUpload(repo, session);
+      return drain(response, 'too-large');
+    }
+    stream.destroy();
+    await this.#cancelUpload(repo, session);
+    return this.#fail(response, `upload ${digest} to ${where(repo)}`);
+  }
+
+  async #putChunked(repo: RepositoryRef, session: string, stream: Readable, digest: string, size: number): Promise<void> {
+    const chunkSize = Math.max(this.#chunkSize, this.#minChunk.get(apiHost(repo.domain)) ?? 0);
+    let location = session;
+    let offset = 0;
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const flush = async (): Promise<void> => {
+      if (pendingBytes === 0) return;
+      const chunk = Buffer.concat(pending, pendingBytes);
+      pending = [];
+      pendingBytes = 0;
+      const response = await this.#send(repo, 'push', {
+        method: 'PATCH',
+        url: location,
+        headers: {
+          'content-type': 'application/octet-stream',
+          'content-range': `${offset}-${offset + chunk.length - 1}`,
+          'content-length': String(chunk.length),
+        },
+        body: chunk,
+      });
+      if (response.statusCode !== 202) return this.#fail(response, `upload chunk at ${offset} of ${digest} to ${where(repo)}`);
+      await response.body.dump();
+      location = this.#location(response, repo);
+      offset += chunk.length;
+    };
+    try {
+      for await (const piece of stream) {
+        const buffer = piece as Buffer;
+        pending.push(buffer);
+        pendingBytes += buffer.length;
+        if (pendingBytes >= chunkSize) await flush();
+      }
+      await flush();
+      if (offset !== size) {
+        throw new MirrorhookError('MH_REGISTRY_DIGEST_MISMATCH', `${where(repo, digest)}: uploaded ${offset} bytes, descriptor says ${size}`);
+      }
+    } catch (error) {
+      stream.destroy();
+      await this.#cancelUpload(repo, location);
+      throw error;
+    }
+    const response = await this.#send(repo, 'push', {
+      method: 'PUT',
+      url: withQuery(location, 'digest', digest),
+      headers: { 'content-length': '0' },
+      body: Buffer.alloc(0),
+    });
+    if (response.statusCode !== 201) return this.#fail(response, `finish chunked upload of ${digest} to ${where(repo)}`);
+    await response.body.dump();
+  }
+
+  async #cancelUpload(repo: RepositoryRef, session: string): Promise<void> {
+    try {
+      const response = await this.#send(repo, 'push', { method: 'DELETE', url: session });
+      await response.body.dump();
+    } catch {
+      // Best effort: the registry purges abandoned uploads itself.
+    }
+  }
+
+  #location(response: HttpResponse, repo: RepositoryRef): string {
+    const location = headerValue(response.headers, 'location');
+    if (location === undefined) throw new MirrorhookError('MH_REGISTRY_UPLOAD', `${where(repo)}: the registry opened an upload without a Location`);
+    return new URL(location, response.url).toString();
+  }
+
+  #host(host: string): HostAuth {
+    let state = this.#hosts.get(host);
+    if (state === undefined) {
+      state = { challenge: undefined, credential: undefined, tokens: [], pending: new Map(), chunked: false };
+      this.#hosts.set(host, state);
+    }
+    return state;
+  }
+
+  #credential(host: string, state: HostAuth, domain: string): Promise<Credential | undefined> {
+    state.credential ??= this.#credentials(credentialHostKey(domain === 'docker.io' ? domain : host));
+    return state.credential;
+  }
+
+  /** Before streaming a body (which cannot be re-sent after a 401), learn how the host wants us to authenticate. */
+  async #ensureChallenge(repo: RepositoryRef): Promise<void> {
+    const host = apiHost(repo.domain);
+    const state = this.#host(host);
+    if (state.challenge !== undefined) return;
+    const response = await this.transport.send(host, { method: 'GET', url: '/v2/' });
+    await response.body.dump();
+    if (response.statusCode === 401) state.challenge = parseChallenge(headerValue(response.headers, 'www-authenticate'));
+  }
+
+  /** Sends with authentication, answering one 401 challenge (new scheme, new token, or an added scope). */
+  async #send(repo: RepositoryRef, access: Access, httpRequest: HttpRequest, extraScopes: readonly string[] = []): Promise<HttpResponse> {
+    const host = apiHost(repo.domain);
+    const state = this.#host(host);
+    const pushing = access === 'push' || this.#pushRepos.has(`${host}/${repo.path}`);
+    let scopes = mergeScopes([repositoryScope(repo.path, pushing ? 'push' : 'pull'), ...extraScopes]);
+    const replayable = httpRequest.body === undefined || Buffer.isBuffer(httpRequest.body);
+    let rejected: string | undefined;
+    for (let round = 0; ; round++) {
+      const authorization = await this.#authorization(repo, state, scopes, rejected);
+      const headers = { ...httpRequest.headers, ...(authorization === undefined ? {} : { authorization }) };
+      const response = await this.transport.send(host, { ...httpRequest, headers });
+      if (response.statusCode !== 401) return response;
+      rejected = authorization;
+      const challenge = parseChallenge(headerValue(response.headers, 'www-authenticate'));
+      await response.body.dump();
+      const credential = await this.#credential(host, state, repo.domain);
+      if (challenge === undefined || round > 0 || !replayable) {
+        throw new MirrorhookError(
+          'MH_REGISTRY_UNAUTHORIZED',
+          `${httpRequest.method} ${where(repo)}: ${credential === undefined ? `no credentials for ${repo.domain}; pass --src-creds/--dest-creds or docker login` : `${repo.domain} rejected the credentials`}`,
+        );
+      }
+      if (challenge.scheme === 'bearer' && challenge.error === 'insufficient_scope' && challenge.scope !== undefined) {
+        scopes = mergeScopes([...scopes, challenge.scope]);
+      }
+      state.challenge = challenge;
+    }
+  }
+
+  /** The Authorization header for these scopes; `rejected` is a header the registry just refused (never reused). */
+  async #authorization(repo: RepositoryRef, state: HostAuth, scopes: readonly string[], rejected: string | undefined): Promise<string | undefined> {
+    const challenge = state.challenge;
+    if (challenge === undefined) return undefined;
+    const host = apiHost(repo.domain);
+    const credential = await this.#credential(host, state, repo.domain);
+    if (challenge.scheme === 'basic') {
+      if (credential?.kind !== 'basic') return undefined;
+      return `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`;
+    }
+    const now = this.#now();
+    if (rejected !== undefined) state.tokens = state.tokens.filter((token) => `Bearer ${token.token}` !== rejected);
+    const cached = state.tokens.find((token) => token.expiresAt > now && scopesCover(token.scopes, scopes));
+    if (cached !== undefined) return `Bearer ${cached.token}`;
+    const key = scopes.join(' ');
+    let pending = state.pending.get(key);
+    if (pending === undefined) {
+      pending = this.#fetchToken(host, challenge, credential, scopes).finally(() => state.pending.delete(key));
+      state.pending.set(key, pending);
+    }
+    const token = await pending;
+    state.tokens = [...state.tokens.filter((entry) => entry.expiresAt > now), token];
+    return `Bearer ${token.token}`;
+  }
+
+  async #fetchToken(
+    host: string,
+    challenge: Extract<Challenge, { scheme: 'bearer' }>,
+    credential: Credential | undefined,
+    scopes: readonly string[],
+  ): Promise<CachedToken> {
+    const url = new URL(challenge.realm);
+    const realmHost = url.host;
+    let response: HttpResponse;
+    if (credential?.kind === 'bearer') {
+      // An identity (refresh) token is exchanged with the OAuth2 POST form.
+      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: credential.token, client_id: 'mirrorhook' });
+      if (challenge.service !== undefined) form.set('service', challenge.service);
+      form.set('scope', scopes.join(' '));
+      response = await this.transport.send(realmHost, {
+        method: 'POST',
+        url: url.toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: Buffer.from(form.toString()),
+      });
+    } else {
+      if (challenge.service !== undefined) url.searchParams.set('service', challenge.service);
+      for (const scope of scopes) url.searchParams.append('scope', scope);
+      const headers: Record<string, string> =
+        credential?.kind === 'basic'
+          ? { authorization: `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}` }
+          : {};
+      response = await this.transport.send(realmHost, { method: 'GET', url: url.toString(), headers });
+    }
+    if (response.statusCode === 401 || response.statusCode === 403) {
+      await response.body.dump();
+      throw new MirrorhookError('MH_REGISTRY_UNAUTHORIZED', `the token server of ${host} (${redact(url.toString())}) refused ${credential === undefined ? 'an anonymous request' : 'the credentials'}`);
+    }
+    if (response.statusCode !== 200) return this.#fail(response, `token request to ${redact(url.toString())}`);
+    const body = (await response.body.json()) as { token?: unknown; access_token?: unknown; expires_in?: unknown };
+    const token = typeof body.token === 'string' && body.token !== '' ? body.token : typeof body.access_token === 'string' ? body.access_token : '';
+    if (token === '') throw new MirrorhookError('MH_REGISTRY_UNAUTHORIZED', `the token server of ${host} answered without a token`);
+    const lifetime = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 60;
+    // Ten seconds of margin (or a fifth of a short lifetime) so a token does not expire in flight.
+    const margin = Math.min(10, lifetime / 5);
+    return { scopes, token, expiresAt: this.#now() + (lifetime - margin) * 1000 };
+  }
+
+  /** Reads the registry's error body and throws the matching MirrorhookError. */
+  async #fail(response: HttpResponse, what: string): Promise<never> {
+    let text = '';
+    try {
+      text = (await response.body.text()).slice(0, 2000);
+    } catch {
+      // the body is gone; the status says enough
+    }
+    const detail = registryErrorDetail(text);
+    const status = response.statusCode;
+    const message = `${what}: HTTP ${status}${detail === '' ? '' : ` ${detail}`}`;
+    if (status === 404) throw new MirrorhookError('MH_REGISTRY_NOT_FOUND', message);
+    if (status === 429) throw new MirrorhookError('MH_REGISTRY_RATE_LIMITED', `${message}; retries exhausted, try again later or authenticate`);
+    if (status === 401 || status === 403) throw new MirrorhookError('MH_REGISTRY_UNAUTHORIZED', message);
+    throw new MirrorhookError('MH_REGISTRY_HTTP', message);
+  }
+}
+
+function registryErrorDetail(text: string): string {
+  try {
+    const body = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
+    if (Array.isArray(body.errors)) {
+      return body.errors.map((error) => [error.code, error.message].filter(Boolean).join(': ')).join('; ');
+    }
+  } catch {
+    // not JSON
+  }
+  return text.trim().split('\n')[0]?.slice(0, 200) ?? '';
+}
+
+function manifestPath(repo: RepositoryRef, reference: string): string {
+  return `/v2/${repo.path}/manifests/${reference}`;
+}
+
+function blobPath(repo: RepositoryRef, digest: string): string {
+  return `/v2/${repo.path}/blobs/${digest}`;
+}
+
+function where(repo: RepositoryRef, reference?: string): string {
+  const name = `${repo.domain}/${repo.path}`;
+  if (reference === undefined) return name;
+  return reference.includes(':') ? `${name}@${reference}` : `${name}:${reference}`;
+}
+
+function withQuery(url: string, name: string, value: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set(name, value);
+  return parsed.toString();
+}
+
+async function drain<T>(response: HttpResponse, value: T): Promise<T> {
+  await response.body.dump();
+  return value;
+}

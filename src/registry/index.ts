@@ -1,0 +1,35 @@
+/**
+ * The OCI distribution client. Start at `RegistryClient` (client.ts); credentials are pluggable providers
+ * (credentials.ts); transport.ts holds connection pools, retries and the circuit breaker. See
+ * docs/adr/0010-registry-client.md.
+ */
+export { RegistryClient } from './client.js';
+export type { BlobSource, Manifest, ManifestHead, MountResult, RegistryClientOptions, RepositoryRef } from './client.js';
+export {
+  anonymousProvider,
+  chainProviders,
+  credentialHostKey,
+  dockerConfigLookup,
+  dockerConfigProvider,
+  parseDockerConfig,
+  parseUserPass,
+  runCredentialHelper,
+  staticProvider,
+} from './credentials.js';
+export type { Credential, CredentialHelperRunner, CredentialProvider, DockerConfig } from './credentials.js';
+export { sha256Digest, verifyingStream } from './digest.js';
+export {
+  MediaType,
+  blobsOf,
+  formatPlatform,
+  isIndexMediaType,
+  isNonDistributable,
+  manifestAccept,
+  parseManifest,
+  parsePlatform,
+  platformMatches,
+} from './manifest.js';
+export type { Descriptor, ParsedManifest, Platform } from './manifest.js';
+export { RegistryTransport, apiHost, isLoopbackHost } from './transport.js';
+export type { RegistryHostOptions, RetryPolicy, TransportOptions } from './transport.js';
+export { mergeScopes, parseChallenge, repositoryScope } from './auth.js';
