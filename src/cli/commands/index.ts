@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { copyCommand } from './copy.js';
 import { certsCommand } from './certs.js';
 import { mapCommand } from './map.js';
 import { mirrorConfigCommand } from './mirror-config.js';
@@ -12,6 +13,7 @@ import { serveCommand } from './serve.js';
 export const commands: readonly Command[] = [
   serveCommand,
   mapCommand,
+  copyCommand,
   policyCommand,
   mirrorConfigCommand,
   certsCommand,

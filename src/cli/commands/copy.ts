@@ -1,0 +1,239 @@
+import { readFile } from 'node:fs/promises';
+import { loadConfig } from '../../config/load.js';
+import { type CopyEvent, type CopyResult, copyImages } from '../../copy/executor.js';
+import { type CopyRequest, type RejectedLine, requestsFromList } from '../../copy/plan.js';
+import { CopyProgress, formatBytes, plainLine, shortDigest } from '../../copy/progress.js';
+import { createCopyClient } from '../../copy/setup.js';
+import { MirrorhookError } from '../../errors.js';
+import { createMapper, parseMirrorRegistry } from '../../mapping/index.js';
+import { parseReference } from '../../reference/index.js';
+import { type Platform, parsePlatform } from '../../registry/manifest.js';
+import {
+  type Command,
+  type CommandIo,
+  commonOptions,
+  formatTable,
+  outputOption,
+  parseCommandArgs,
+  parseOutputFormat,
+  writeJsonLine,
+} from '../command.js';
+
+const copyOptions = {
+  ...commonOptions,
+  ...outputOption,
+  'from-file': { type: 'string', short: 'f' },
+  jobs: { type: 'string', short: 'j' },
+  platform: { type: 'string', multiple: true },
+  'dry-run': { type: 'boolean' },
+  'no-signatures': { type: 'boolean' },
+  'src-creds': { type: 'string' },
+  'dest-creds': { type: 'string' },
+  authfile: { type: 'string' },
+  insecure: { type: 'boolean' },
+  'ca-file': { type: 'string' },
+  'src-ca-file': { type: 'string' },
+} as const;
+
+export const copyCommand: Command = {
+  name: 'copy',
+  summary: 'copy images into the mirror byte for byte: every platform, signatures too, resumable',
+  usage: `Usage: mirrorhook copy [options] SRC DST
+       mirrorhook copy [options] --from-file images.txt
+
+Copies images between registries with identical digests: indexes with every platform and attestation,
+cosign signature/attestation/SBOM tags and OCI referrers. Blobs already in the target are not sent again,
+so a re-run costs one HEAD request on each side per image. With --from-file, each line (a reference as
+written in a Pod; # comments allowed) is mapped into the mirror by the configuration, like the webhook does.
+Exit 1 when any image failed (the summary says why), 2 on bad usage.
+
+  -f, --from-file FILE   images to copy, one per line, targets from the config's mirror
+  -j, --jobs N           images and blob transfers in flight at once (default 4)
+      --platform P       keep only os/arch[/variant] of an index (repeatable); the digest then changes
+      --dry-run          plan only: show what would be copied, write nothing
+      --no-signatures    do not copy cosign tags and OCI referrers
+      --src-creds U:P    credentials for the source registry
+      --dest-creds U:P   credentials for the destination registry
+      --authfile FILE    Docker config.json or a Kubernetes .dockerconfigjson (default ~/.docker/config.json,
+                         with its credHelpers / credsStore)
+      --insecure         plain HTTP (loopback registries always use it unless they have a CA file)
+      --ca-file FILE     extra CA for the destination (default: mirror.caFile); selects HTTPS on loopback
+      --src-ca-file FILE extra CA for the source
+  -o, --output FMT       text (progress and a summary table) or json (one event per line)
+      --config FILE      configuration (default: mirrorhook.yaml if present)
+
+Examples:
+  mirrorhook copy docker.io/library/nginx:1.27 localhost:5000/mirror/nginx:1.27
+  mirrorhook copy --from-file images.txt --jobs 8`,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(this, argv, copyOptions);
+    if (values.help) {
+      io.stdout.write(`${this.usage}\n`);
+      return 0;
+    }
+    const format = parseOutputFormat(values.output);
+    const jobs = parseJobs(values.jobs);
+    const platforms: Platform[] = (values.platform ?? []).map(parsePlatform);
+    const fromFile = values['from-file'];
+    if (fromFile !== undefined && positionals.length > 0) {
+      throw new MirrorhookError('MH_USAGE', 'give either SRC DST or --from-file, not both (see mirrorhook copy --help)');
+    }
+    if (fromFile === undefined && positionals.length !== 2) {
+      throw new MirrorhookError('MH_USAGE', 'copy needs SRC and DST, or --from-file FILE (see mirrorhook copy --help)');
+    }
+    const { config } = await loadConfig(values.config);
+
+    let requests: CopyRequest[];
+    let rejected: RejectedLine[] = [];
+    if (fromFile !== undefined) {
+      let text: string;
+      try {
+        text = await readFile(fromFile, 'utf8');
+      } catch (error) {
+        throw new MirrorhookError('MH_COPY_FROM_FILE', `${fromFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      }
+      ({ requests, rejected } = requestsFromList(text, createMapper(config)));
+    } else {
+      requests = [{ source: parseReference(positionals[0] ?? ''), target: parseReference(positionals[1] ?? '') }];
+    }
+
+    const mirror = parseMirrorRegistry(config.mirror.registry);
+    const destinationHosts = [...new Set(requests.map((request) => request.target.domain))];
+    const usesMirror = destinationHosts.includes(mirror.domain);
+    const client = await createCopyClient({
+      env: io.env,
+      sourceHosts: [...new Set(requests.map((request) => request.source.domain))],
+      destinationHosts,
+      sourceCredentials: values['src-creds'],
+      destinationCredentials: values['dest-creds'],
+      authFile: values.authfile,
+      insecure: values.insecure === true,
+      destinationInsecure: usesMirror && config.mirror.insecure,
+      caFile: values['ca-file'] ?? (usesMirror && config.mirror.caFile !== '' ? config.mirror.caFile : undefined),
+      sourceCaFile: values['src-ca-file'],
+    });
+
+    for (const line of rejected) {
+      if (format === 'json') writeJsonLine(io.stdout, { type: 'rejected', ...line });
+      else io.stderr.write(`line ${line.line}: ${line.input}: ${line.reason}\n`);
+    }
+    if (platforms.length > 0 && format === 'text') {
+      io.stderr.write(`warning: --platform keeps ${platforms.length} platform(s): copied indexes get new digests, and their signatures are not copied\n`);
+    }
+
+    const startedAt = Date.now();
+    const reporter = createReporter(io, format, startedAt);
+    let results: CopyResult[];
+    try {
+      results = await copyImages(client, requests, {
+        jobs,
+        platforms,
+        signatures: values['no-signatures'] !== true,
+        dryRun: values['dry-run'] === true,
+        onEvent: reporter.onEvent,
+      });
+    } finally {
+      reporter.stop();
+      await client.close();
+    }
+    const seconds = (Date.now() - startedAt) / 1000;
+    const failed = results.filter((result) => result.status === 'failed').length;
+    const invalid = rejected.filter((line) => line.reason.startsWith('invalid')).length;
+    const bytes = results.reduce((sum, result) => sum + result.bytes, 0);
+    const counts = {
+      copied: results.filter((result) => result.status === 'copied').length,
+      upToDate: results.filter((result) => result.status === 'up-to-date').length,
+      planned: results.filter((result) => result.status === 'planned').length,
+      failed,
+      invalid,
+      skipped: rejected.length - invalid,
+    };
+    if (format === 'json') {
+      writeJsonLine(io.stdout, { type: 'summary', ...counts, bytes, seconds, requests: client.requestCount });
+    } else {
+      io.stdout.write(
+        formatTable(
+          ['SOURCE', 'TARGET', 'STATUS', 'DIGEST', 'SENT', 'REASON'],
+          results.map((result) => [
+            result.source,
+            result.target,
+            result.status,
+            shortDigest(result.digest),
+            formatBytes(result.bytes),
+            result.error === undefined ? result.warnings.join('; ') : `${result.error.code}: ${result.error.message}`,
+          ]),
+        ),
+      );
+      io.stdout.write(
+        `${counts.copied} copied, ${counts.upToDate} up to date${counts.planned > 0 ? `, ${counts.planned} planned` : ''}, ${failed} failed` +
+          `${rejected.length > 0 ? `, ${rejected.length} lines not copied (${invalid} invalid)` : ''}; ` +
+          `${formatBytes(bytes)} in ${seconds.toFixed(1)} s (${formatBytes(bytes / Math.max(seconds, 0.001))}/s), ${client.requestCount} requests\n`,
+      );
+    }
+    return failed > 0 || invalid > 0 ? 1 : 0;
+  },
+};
+
+function parseJobs(text: string | undefined): number {
+  if (text === undefined) return 4;
+  const jobs = Number(text);
+  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) throw new MirrorhookError('MH_USAGE', `--jobs must be a whole number from 1 to 64, not "${text}"`);
+  return jobs;
+}
+
+interface Reporter {
+  readonly onEvent: (event: CopyEvent) => void;
+  readonly stop: () => void;
+}
+
+/** json: every event but byte-level progress; TTY: redrawn bars; otherwise plain lines. */
+function createReporter(io: CommandIo, format: 'text' | 'json', startedAt: number): Reporter {
+  if (format === 'json') {
+    return {
+      onEvent(event) {
+        if (event.type !== 'progress') writeJsonLine(io.stdout, event);
+      },
+      stop() {
+        // nothing buffered
+      },
+    };
+  }
+  if (io.stderr.isTTY !== true) {
+    return {
+      onEvent(event) {
+        const line = plainLine(event);
+        if (line !== undefined) io.stderr.write(`${line}\n`);
+      },
+      stop() {
+        // nothing buffered
+      },
+    };
+  }
+  const progress = new CopyProgress(startedAt);
+  let drawn = 0;
+  const draw = (): void => {
+    const lines = progress.renderTerminal(Date.now(), (io.stderr as { columns?: number }).columns ?? 100);
+    let text = drawn > 0 ? `\x1b[${drawn}F` : '';
+    text += lines.map((line) => `\x1b[2K${line}`).join('\n') + '\n';
+    text += '\x1b[0J';
+    io.stderr.write(text);
+    drawn = lines.length;
+  };
+  const timer = setInterval(draw, 200);
+  return {
+    onEvent(event) {
+      progress.apply(event);
+      if (event.type === 'failed' || event.type === 'warning' || event.type === 'done') {
+        // Finished images leave a permanent line above the bars.
+        if (drawn > 0) io.stderr.write(`\x1b[${drawn}F\x1b[0J`);
+        drawn = 0;
+        io.stderr.write(`${plainLine(event) ?? ''}\n`);
+      }
+    },
+    stop() {
+      clearInterval(timer);
+      draw();
+    },
+  };
+}
+
