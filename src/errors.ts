@@ -74,6 +74,14 @@ export const errorCatalog = {
   MH_COPY_NO_PLATFORM: { message: 'no manifest in the index matches the requested platforms', exit: ExitCode.failure },
   MH_COPY_FROM_FILE: { message: 'the image list cannot be read', exit: ExitCode.usage },
 
+  // Find and migrate: scan, rewrite, pulls, verify
+  MH_SCAN_PATH: { message: 'a path to scan does not exist or cannot be read', exit: ExitCode.usage },
+  MH_REWRITE_WRITE: { message: 'a rewritten file cannot be written', exit: ExitCode.failure },
+  MH_REWRITE_CHECK: { message: 'references would be rewritten', exit: ExitCode.failure },
+  MH_PULLS_LOG_READ: { message: 'the log export cannot be read', exit: ExitCode.usage },
+  MH_PULLS_LOG_FORMAT: { message: 'the log export is not JSON log entries or BigQuery rows', exit: ExitCode.usage },
+  MH_VERIFY_NOT_MIRRORED: { message: 'images are still pulled from outside the mirror', exit: ExitCode.failure },
+
   // Server
   MH_SERVER_LISTEN: { message: 'the webhook server cannot listen', exit: ExitCode.failure },
 } as const satisfies Record<string, ErrorSpec>;

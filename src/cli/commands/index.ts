@@ -4,6 +4,8 @@ import { certsCommand } from './certs.js';
 import { mapCommand } from './map.js';
 import { mirrorConfigCommand } from './mirror-config.js';
 import { policyCommand } from './policy.js';
+import { rewriteCommand } from './rewrite.js';
+import { scanCommand } from './scan.js';
 import { serveCommand } from './serve.js';
 
 /**
@@ -14,6 +16,8 @@ export const commands: readonly Command[] = [
   serveCommand,
   mapCommand,
   copyCommand,
+  scanCommand,
+  rewriteCommand,
   policyCommand,
   mirrorConfigCommand,
   certsCommand,

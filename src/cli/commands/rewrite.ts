@@ -1,0 +1,85 @@
+import { loadConfig } from '../../config/load.js';
+import { MirrorhookError } from '../../errors.js';
+import { createMapper } from '../../mapping/index.js';
+import { unifiedDiff } from '../../rewrite/diff.js';
+import { rewritePaths } from '../../rewrite/rewrite.js';
+import { type Command, commonOptions, outputOption, parseCommandArgs, parseOutputFormat, writeJsonLine } from '../command.js';
+
+export const rewriteCommand: Command = {
+  name: 'rewrite',
+  summary: 'rewrite third-party image references in manifests and Dockerfiles to the mirror, in place',
+  usage: `Usage: mirrorhook rewrite [--dry-run | --check] [--config FILE] [--output text|json] PATH...
+
+Rewrites every third-party reference that scan finds to its mirror target, through the same mapping as
+the webhook. Only the reference text changes: comments, key order, quoting, indentation and line endings
+stay. Files are replaced atomically. Templated values and references already in the mirror are left
+alone, so running it twice changes nothing the second time.
+
+  --dry-run          change nothing; print a unified diff (git apply / patch -p1 take it)
+  --check            change nothing; exit 1 if anything would change (for CI), listing what
+  --config FILE      configuration (default: mirrorhook.yaml if present, else the built-in default)
+  -o, --output FMT   text (a line per change) or json (one object per change or reference left as is)
+
+Example:
+  mirrorhook rewrite --dry-run --config examples/mirrorhook.yaml examples/k8s`,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(this, argv, {
+      ...commonOptions,
+      ...outputOption,
+      'dry-run': { type: 'boolean' },
+      check: { type: 'boolean' },
+    });
+    if (values.help) {
+      io.stdout.write(`${this.usage}\n`);
+      return 0;
+    }
+    const format = parseOutputFormat(values.output);
+    const dryRun = values['dry-run'] === true;
+    const check = values.check === true;
+    if (dryRun && check) throw new MirrorhookError('MH_USAGE', '--dry-run and --check are alternatives; give one');
+    if (positionals.length === 0) throw new MirrorhookError('MH_USAGE', 'rewrite needs at least one PATH (see mirrorhook rewrite --help)');
+    const { config } = await loadConfig(values.config);
+    const mapper = createMapper(config);
+    const plans = await rewritePaths(positionals, mapper, { write: !dryRun && !check });
+
+    let changes = 0;
+    let files = 0;
+    for (const plan of plans) {
+      if (plan.changes.length > 0) files += 1;
+      changes += plan.changes.length;
+      for (const blocked of plan.blocked) {
+        const occurrence = blocked.occurrence;
+        if (format === 'json') {
+          writeJsonLine(io.stdout, { file: plan.file, line: occurrence.line, column: occurrence.column, image: occurrence.image, target: null, action: 'kept', reason: blocked.reason });
+        } else {
+          io.stderr.write(`mirrorhook rewrite: kept ${plan.file}:${occurrence.line}: ${occurrence.image}: ${blocked.reason}\n`);
+        }
+      }
+      if (dryRun && format === 'text') {
+        io.stdout.write(unifiedDiff(plan));
+        continue;
+      }
+      for (const change of plan.changes) {
+        const occurrence = change.occurrence;
+        const target = occurrence.target ?? change.replacement;
+        if (format === 'json') {
+          writeJsonLine(io.stdout, {
+            file: plan.file,
+            line: occurrence.line,
+            column: occurrence.column,
+            image: occurrence.image,
+            target,
+            action: dryRun || check ? 'would-rewrite' : 'rewritten',
+            reason: null,
+          });
+        } else {
+          io.stdout.write(`${plan.file}:${occurrence.line}: ${occurrence.image} -> ${target}\n`);
+        }
+      }
+    }
+    const summary = `${changes} reference${changes === 1 ? '' : 's'} in ${files} file${files === 1 ? '' : 's'}`;
+    if (check && changes > 0) throw new MirrorhookError('MH_REWRITE_CHECK', `${summary} would be rewritten; run mirrorhook rewrite`);
+    if (format === 'text' && !dryRun) io.stderr.write(`mirrorhook rewrite: ${check ? 'nothing to rewrite' : `rewrote ${summary}`}\n`);
+    return 0;
+  },
+};

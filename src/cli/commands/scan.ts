@@ -1,0 +1,162 @@
+import { loadConfig } from '../../config/load.js';
+import { MirrorhookError } from '../../errors.js';
+import { loadKubeConfig } from '../../kube/client.js';
+import { createMapper } from '../../mapping/index.js';
+import { Standing } from '../../scan/classify.js';
+import { type ClusterOccurrence, inventoryFromObjects } from '../../scan/cluster/inventory.js';
+import { listWorkloads } from '../../scan/cluster/list.js';
+import { scanPaths } from '../../scan/files.js';
+import type { Occurrence } from '../../scan/scan.js';
+import type { FileSkip } from '../../scan/types.js';
+import { type Command, type CommandIo, commonOptions, formatTable, outputOption, parseCommandArgs, writeJsonLine } from '../command.js';
+
+const ScanOutput = { text: 'text', json: 'json', table: 'table' } as const;
+type ScanOutput = (typeof ScanOutput)[keyof typeof ScanOutput];
+
+export const scanCommand: Command = {
+  name: 'scan',
+  summary: 'list third-party image references in files (Dockerfiles, manifests, kustomize, compose) or in a cluster',
+  usage: `Usage: mirrorhook scan [options] PATH...
+       mirrorhook scan --cluster [--kubeconfig FILE] [options]
+
+Finds every image reference: Dockerfile FROM (with ARG defaults), COPY --from and RUN --mount=from;
+containers, initContainers and ephemeralContainers in Kubernetes YAML/JSON of any kind (Lists, CronJobs,
+Helm-rendered output); kustomization images:; Compose image:. Folders are walked recursively. Templated
+values and files that do not parse are reported on stderr with a skip reason, never guessed.
+
+  --cluster            scan Pods and workload templates of every namespace instead of files
+  --kubeconfig FILE    kubeconfig for --cluster (default: KUBECONFIG, ~/.kube/config, or in-cluster)
+  --include-mirrored   list every reference, also those already in the mirror or left out by sources:
+  --config FILE        configuration (default: mirrorhook.yaml if present, else the built-in default)
+  -o, --output FMT     text: unique fully-qualified references not in the mirror, one a line (an images.txt)
+                       json: one object per occurrence;  table: one row per occurrence
+
+Example:
+  mirrorhook scan --config examples/mirrorhook.yaml examples/ > images.txt`,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(this, argv, {
+      ...commonOptions,
+      ...outputOption,
+      cluster: { type: 'boolean' },
+      kubeconfig: { type: 'string' },
+      'include-mirrored': { type: 'boolean' },
+    });
+    if (values.help) {
+      io.stdout.write(`${this.usage}\n`);
+      return 0;
+    }
+    const format = parseScanOutput(values.output);
+    const cluster = values.cluster === true;
+    if (cluster && positionals.length > 0) throw new MirrorhookError('MH_USAGE', 'give PATHs or --cluster, not both (see mirrorhook scan --help)');
+    if (!cluster && positionals.length === 0) throw new MirrorhookError('MH_USAGE', 'scan needs a PATH or --cluster (see mirrorhook scan --help)');
+    if (!cluster && values.kubeconfig !== undefined) throw new MirrorhookError('MH_USAGE', '--kubeconfig only goes with --cluster');
+    const { config } = await loadConfig(values.config);
+    const mapper = createMapper(config);
+    const includeMirrored = values['include-mirrored'] === true;
+
+    if (cluster) {
+      const occurrences = inventoryFromObjects(await listWorkloads(loadKubeConfig(values.kubeconfig)), mapper);
+      printCluster(io, format, occurrences, includeMirrored);
+      return 0;
+    }
+    const result = await scanPaths(positionals, mapper);
+    const occurrences = result.files.flatMap((file) => file.occurrences);
+    const skips = result.files.flatMap((file) => file.skips);
+    printFiles(io, format, occurrences, skips, includeMirrored);
+    return 0;
+  },
+};
+
+function parseScanOutput(value: string | undefined): ScanOutput {
+  if (value === undefined) return ScanOutput.text;
+  if (value === 'text' || value === 'json' || value === 'table') return value;
+  throw new MirrorhookError('MH_USAGE', `--output must be text, json or table, not "${value}"`);
+}
+
+/** Third-party and migratable: what goes into images.txt. */
+function isListed(occurrence: { standing: Standing | undefined; skipReason?: string | undefined }, includeMirrored: boolean): boolean {
+  if (occurrence.skipReason !== undefined || occurrence.standing === undefined || occurrence.standing === Standing.invalid) return false;
+  return includeMirrored || occurrence.standing === Standing.thirdParty;
+}
+
+function uniqueSources(occurrences: readonly { source: string | undefined }[]): string[] {
+  return [...new Set(occurrences.flatMap((occurrence) => occurrence.source ?? []))].sort();
+}
+
+function printFiles(io: CommandIo, format: ScanOutput, occurrences: readonly Occurrence[], skips: readonly FileSkip[], includeMirrored: boolean): void {
+  for (const skip of skips) io.stderr.write(`mirrorhook scan: skipped ${skip.file}:${skip.line}: ${skip.skipReason}: ${skip.detail}\n`);
+  for (const occurrence of occurrences) {
+    if (occurrence.skipReason !== undefined && occurrence.skipReason !== 'kustomize-override') {
+      io.stderr.write(`mirrorhook scan: skipped ${occurrence.file}:${occurrence.line}: ${occurrence.skipReason}: ${occurrence.image}\n`);
+    }
+  }
+  const listed = occurrences.filter((occurrence) => isListed(occurrence, includeMirrored));
+  if (format === 'text') {
+    for (const source of uniqueSources(listed)) io.stdout.write(`${source}\n`);
+  } else if (format === 'json') {
+    const shown = includeMirrored ? occurrences : occurrences.filter((occurrence) => occurrence.skipReason !== undefined || isListed(occurrence, false));
+    for (const occurrence of shown) {
+      writeJsonLine(io.stdout, {
+        file: occurrence.file,
+        line: occurrence.line,
+        column: occurrence.column,
+        image: occurrence.image,
+        source: occurrence.source ?? null,
+        kind: occurrence.kind,
+        name: occurrence.name ?? null,
+        container: occurrence.container ?? null,
+        format: occurrence.format,
+        standing: occurrence.standing ?? null,
+        target: occurrence.target ?? null,
+        skipReason: occurrence.skipReason ?? null,
+      });
+    }
+    for (const skip of skips) writeJsonLine(io.stdout, { file: skip.file, line: skip.line, image: null, skipReason: skip.skipReason, detail: skip.detail });
+  } else {
+    io.stdout.write(
+      formatTable(
+        ['FILE:LINE', 'KIND', 'NAME', 'SOURCE', 'STATUS'],
+        occurrences
+          .filter((occurrence) => isListed(occurrence, includeMirrored) || occurrence.skipReason !== undefined)
+          .map((occurrence) => [
+            `${occurrence.file}:${occurrence.line}`,
+            occurrence.kind,
+            [occurrence.name, occurrence.container].filter((part) => part !== undefined).join('/') || '-',
+            occurrence.source ?? occurrence.image,
+            occurrence.skipReason ?? occurrence.standing ?? '-',
+          ]),
+      ),
+    );
+  }
+}
+
+function printCluster(io: CommandIo, format: ScanOutput, occurrences: readonly ClusterOccurrence[], includeMirrored: boolean): void {
+  const listed = occurrences.filter((occurrence) => isListed(occurrence, includeMirrored));
+  for (const occurrence of occurrences) {
+    if (occurrence.skipReason !== undefined) {
+      io.stderr.write(`mirrorhook scan: skipped ${occurrence.namespace}/${occurrence.kind}/${occurrence.name}: ${occurrence.skipReason}: ${occurrence.image}\n`);
+    }
+  }
+  if (format === 'text') {
+    for (const source of uniqueSources(listed)) io.stdout.write(`${source}\n`);
+  } else if (format === 'json') {
+    for (const occurrence of listed) {
+      writeJsonLine(io.stdout, {
+        namespace: occurrence.namespace,
+        kind: occurrence.kind,
+        name: occurrence.name,
+        container: occurrence.container,
+        image: occurrence.image,
+        source: occurrence.source ?? null,
+        standing: occurrence.standing ?? null,
+      });
+    }
+  } else {
+    io.stdout.write(
+      formatTable(
+        ['NAMESPACE', 'KIND', 'NAME', 'CONTAINER', 'SOURCE', 'STATUS'],
+        listed.map((occurrence) => [occurrence.namespace, occurrence.kind, occurrence.name, occurrence.container, occurrence.source ?? occurrence.image, occurrence.standing ?? '-']),
+      ),
+    );
+  }
+}

@@ -1,0 +1,19 @@
+import { composeFormat } from './compose/index.js';
+import { dockerfileFormat } from './dockerfile/index.js';
+import { kubernetesFormat } from './kubernetes/index.js';
+import { kustomizeFormat } from './kustomize/index.js';
+import type { Format } from './types.js';
+
+/** Every file format scan reads, most specific first: the first whose `matches` accepts a path reads it. */
+export const formats = {
+  dockerfile: dockerfileFormat,
+  kustomize: kustomizeFormat,
+  compose: composeFormat,
+  kubernetes: kubernetesFormat,
+} as const satisfies Record<string, Format>;
+
+export type FormatName = keyof typeof formats;
+
+export function formatFor(path: string): Format | undefined {
+  return Object.values(formats).find((format) => format.matches(path));
+}
