@@ -1,0 +1,158 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { copyImages } from '../../src/copy/executor.js';
+import { parseReference } from '../../src/reference/index.js';
+import { RegistryClient, parseManifest } from '../../src/registry/index.js';
+import { type FaultProxy, type Fault, type ProxiedRequest, startFaultProxy } from '../support/fault-proxy.js';
+import { type TestImage, pushTestImage } from '../support/images.js';
+import { type TestRegistry, startRegistry } from '../support/registry.js';
+import { skopeoRaw } from '../support/skopeo.js';
+
+/**
+ * Copies through a proxy that misbehaves. Either the copy finishes byte-identical, or it fails with a clear code;
+ * in both cases the target never holds a manifest whose blobs (or child manifests) are missing.
+ */
+describe('copy under injected faults', () => {
+  let source: TestRegistry;
+  let target: TestRegistry;
+  let image: TestImage;
+  let proxy: FaultProxy | undefined;
+  let run = 0;
+
+  beforeAll(async () => {
+    [source, target] = await Promise.all([startRegistry(), startRegistry()]);
+    const client = new RegistryClient();
+    image = await pushTestImage(client, { domain: source.host, path: 'faults/app' }, 'v1', { attestation: true, signature: true, layerSize: 256 * 1024 });
+    await client.close();
+  });
+  afterEach(async () => {
+    await proxy?.stop();
+    proxy = undefined;
+  });
+  afterAll(async () => {
+    await Promise.all([source?.stop(), target?.stop()]);
+  });
+
+  /** Copies the test image from the source (behind a proxy when `sourceFault`) into a fresh target repository. */
+  async function copyThrough(options: { sourceFault?: (request: ProxiedRequest) => Fault | undefined; targetFault?: (request: ProxiedRequest) => Fault | undefined }) {
+    run++;
+    if (options.sourceFault) proxy = await startFaultProxy(source.host, options.sourceFault);
+    else if (options.targetFault) proxy = await startFaultProxy(target.host, options.targetFault);
+    const sourceHost = options.sourceFault ? proxy!.host : source.host;
+    const targetHost = options.targetFault ? proxy!.host : target.host;
+    const delays: number[] = [];
+    const sleep = (ms: number): Promise<void> => {
+      delays.push(ms);
+      return Promise.resolve();
+    };
+    const client = new RegistryClient({ sleep, retry: { attempts: 4 }, chunkSize: 100 * 1024 });
+    const repository = `run${run}/app`;
+    const [result] = await copyImages(
+      client,
+      [{ source: parseReference(`${sourceHost}/faults/app:v1`), target: parseReference(`${targetHost}/${repository}:v1`) }],
+      { sleep },
+    );
+    await client.close();
+    return { result: result!, delays, repository };
+  }
+
+  /** Every manifest reachable from the tag exists with all its blobs: nothing half-written is visible. */
+  async function expectConsistent(repository: string): Promise<'present' | 'absent'> {
+    const client = new RegistryClient();
+    const repo = { domain: target.host, path: repository };
+    try {
+      const head = await client.headManifest(repo, 'v1');
+      if (head === undefined) return 'absent';
+      const pending = [head.digest!];
+      while (pending.length > 0) {
+        const digest = pending.pop()!;
+        const manifest = await client.getManifest(repo, digest);
+        const parsed = parseManifest(manifest.bytes, manifest.mediaType, digest);
+        if (parsed.kind === 'index') {
+          for (const child of parsed.manifests) {
+            expect(await client.headManifest(repo, child.digest), `child ${child.digest}`).toBeDefined();
+            pending.push(child.digest);
+          }
+        } else {
+          for (const blob of [...(parsed.config ? [parsed.config] : []), ...parsed.layers]) {
+            expect(await client.headBlob(repo, blob.digest), `blob ${blob.digest}`).toBe(blob.size);
+          }
+        }
+      }
+      return 'present';
+    } finally {
+      await client.close();
+    }
+  }
+
+  async function expectIdentical(repository: string): Promise<void> {
+    expect((await skopeoRaw(target, `${target.host}/${repository}:v1`)).digest).toBe(image.digest);
+    for (const digest of image.manifestDigests) {
+      expect((await skopeoRaw(target, `${target.host}/${repository}@${digest}`)).digest).toBe(digest);
+    }
+  }
+
+  it('waits as Retry-After says on 429 and finishes', async () => {
+    const { result, delays, repository } = await copyThrough({
+      sourceFault: (request) => (request.method === 'GET' && request.seen === 1 ? { status: 429, headers: { 'retry-after': '2' } } : undefined),
+    });
+    expect(result.error).toBeUndefined();
+    expect(result.status).toBe('copied');
+    expect(delays).toContain(2000);
+    expect(proxy!.log.filter((entry) => entry.fault !== undefined).length).toBeGreaterThan(3);
+    await expectIdentical(repository);
+    expect(await expectConsistent(repository)).toBe('present');
+  });
+
+  it('retries 503s with backoff and finishes', async () => {
+    const { result, delays, repository } = await copyThrough({
+      sourceFault: (request) => (request.path.includes('/blobs/') && request.seen <= 2 ? { status: 503 } : undefined),
+    });
+    expect(result.status).toBe('copied');
+    expect(delays.length).toBeGreaterThanOrEqual(2);
+    await expectIdentical(repository);
+    expect(await expectConsistent(repository)).toBe('present');
+  });
+
+  it('restarts a blob whose connection is reset mid-body and finishes', async () => {
+    const big = image.blobs.find((blob) => blob.size >= 256 * 1024)!;
+    const { result, repository } = await copyThrough({
+      sourceFault: (request) => (request.method === 'GET' && request.path.endsWith(big.digest) && request.seen === 1 ? { resetAfterBytes: 100 * 1024 } : undefined),
+    });
+    expect(result.error).toBeUndefined();
+    expect(proxy!.log.filter((entry) => entry.path.endsWith(big.digest) && entry.method === 'GET')).toHaveLength(2);
+    await expectIdentical(repository);
+    expect(await expectConsistent(repository)).toBe('present');
+  });
+
+  it('fails cleanly when a blob body never matches its digest, leaving no manifest behind', async () => {
+    const big = image.blobs.find((blob) => blob.size >= 256 * 1024)!;
+    const { result, repository } = await copyThrough({
+      sourceFault: (request) => (request.method === 'GET' && request.path.endsWith(big.digest) ? { corrupt: true } : undefined),
+    });
+    expect(result.status).toBe('failed');
+    expect(result.error?.code).toBe('MH_REGISTRY_DIGEST_MISMATCH');
+    expect(await expectConsistent(repository)).toBe('absent');
+    const client = new RegistryClient();
+    expect(await client.headBlob({ domain: target.host, path: repository }, big.digest)).toBeUndefined();
+    await client.close();
+  });
+
+  it('falls back to chunked upload when the target refuses a monolithic PUT', async () => {
+    const { result, repository } = await copyThrough({
+      targetFault: (request) =>
+        request.method === 'PUT' && request.path.includes('/blobs/uploads/') && Number(request.headers['content-length'] ?? '0') > 0 ? { status: 413 } : undefined,
+    });
+    expect(result.error).toBeUndefined();
+    expect(proxy!.log.filter((entry) => entry.method === 'PATCH').length).toBeGreaterThan(2);
+    await expectIdentical(repository);
+    expect(await expectConsistent(repository)).toBe('present');
+  });
+
+  it('gives up with a clear code when the source stays down, and writes nothing', async () => {
+    const { result, repository } = await copyThrough({ sourceFault: () => ({ status: 503 }) });
+    expect(result.status).toBe('failed');
+    expect(result.error?.code).toBe('MH_REGISTRY_HTTP');
+    expect(result.error?.message).toContain('503');
+    expect(await expectConsistent(repository)).toBe('absent');
+  });
+});

@@ -1,0 +1,103 @@
+/**
+ * A fault-injecting HTTP proxy to put in front of a plain-HTTP test registry. Each request is offered to the
+ * `fault` rule, which may answer with a status (429 with Retry-After, 503, 413…), cut the connection after some
+ * body bytes, or corrupt the body (same length, one byte flipped); otherwise the request goes through unchanged.
+ *
+ *   const proxy = await startFaultProxy(registry.host, (request) =>
+ *     request.method === 'GET' && request.path.includes('/blobs/') && request.seen === 1 ? { status: 503 } : undefined);
+ *   proxy.host   // use instead of registry.host
+ *   proxy.log    // every request and the fault it got
+ */
+import { type IncomingMessage, type ServerResponse, createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ProxiedRequest {
+  readonly method: string;
+  readonly path: string;
+  /** How many requests with this method and path (query ignored) the proxy has seen, this one included. */
+  readonly seen: number;
+  readonly headers: IncomingMessage['headers'];
+}
+
+export type Fault =
+  | { readonly status: number; readonly headers?: Record<string, string> }
+  | { readonly resetAfterBytes: number }
+  | { readonly corrupt: true };
+
+export interface FaultProxy {
+  readonly host: string;
+  readonly log: { readonly method: string; readonly path: string; readonly fault: Fault | undefined }[];
+  stop(): Promise<void>;
+}
+
+export async function startFaultProxy(upstreamHost: string, fault: (request: ProxiedRequest) => Fault | undefined): Promise<FaultProxy> {
+  const [upstreamName, upstreamPort] = splitHost(upstreamHost);
+  const counts = new Map<string, number>();
+  const log: FaultProxy['log'] = [];
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const key = `${req.method} ${path}`;
+    const seen = (counts.get(key) ?? 0) + 1;
+    counts.set(key, seen);
+    const chosen = fault({ method: req.method ?? 'GET', path, seen, headers: req.headers });
+    log.push({ method: req.method ?? 'GET', path, fault: chosen });
+    if (chosen !== undefined && 'status' in chosen) {
+      req.resume();
+      res.writeHead(chosen.status, { 'content-type': 'application/json', ...chosen.headers });
+      res.end(JSON.stringify({ errors: [{ code: 'INJECTED', message: `fault proxy: ${chosen.status}` }] }));
+      return;
+    }
+    const upstream = httpRequest(
+      { host: upstreamName, port: upstreamPort, method: req.method, path: req.url, headers: req.headers },
+      (upstreamResponse) => {
+        res.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers);
+        if (chosen === undefined) {
+          upstreamResponse.pipe(res);
+          return;
+        }
+        let sent = 0;
+        let flipped = false;
+        upstreamResponse.on('data', (chunk: Buffer) => {
+          if ('resetAfterBytes' in chosen) {
+            const room = chosen.resetAfterBytes - sent;
+            if (room <= 0) return;
+            res.write(chunk.subarray(0, room));
+            sent += Math.min(room, chunk.length);
+            if (sent >= chosen.resetAfterBytes) {
+              upstreamResponse.destroy();
+              res.socket?.destroy();
+            }
+            return;
+          }
+          if (!flipped && chunk.length > 0) {
+            const copy = Buffer.from(chunk);
+            copy[0] = (copy[0] ?? 0) ^ 0xff;
+            flipped = true;
+            res.write(copy);
+          } else {
+            res.write(chunk);
+          }
+        });
+        upstreamResponse.on('end', () => res.end());
+      },
+    );
+    upstream.on('error', () => res.socket?.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    host: `127.0.0.1:${port}`,
+    log,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function splitHost(host: string): [string, number] {
+  const colon = host.lastIndexOf(':');
+  return [host.slice(0, colon), Number(host.slice(colon + 1))];
+}
