@@ -1,10 +1,11 @@
 import fastJsonPatch from 'fast-json-patch';
 import { describeError } from '../errors.js';
-import type { Mapper } from '../mapping/index.js';
-import { Action } from '../mapping/index.js';
-import { formatReference } from '../reference/index.js';
+import type { Mapper, SkipReason } from '../mapping/index.js';
+import { Action, SkipReason as SkipReasons } from '../mapping/index.js';
+import { type ImageReference, formatReference } from '../reference/index.js';
 import {
   type ContainerDecision,
+  type ContainerImage,
   type PodLike,
   applyRewrites,
   containerImages,
@@ -31,6 +32,22 @@ export const Outcome = {
 } as const;
 export type Outcome = (typeof Outcome)[keyof typeof Outcome];
 
+/** A source → target rewrite the mapping wants; the gate decides whether it happens now. */
+export interface RewriteCandidate {
+  readonly source: ImageReference;
+  readonly target: ImageReference;
+}
+
+export type GateVerdict =
+  | { readonly rewrite: true }
+  | { readonly rewrite: false; readonly skipReason: SkipReason; readonly reason: string };
+
+/**
+ * Asked once per would-be rewrite, synchronously: `swap: exists` answers from what the mirror catalog gathered
+ * before admit() was called, so admit() itself stays pure. Without a gate every mapped image is rewritten.
+ */
+export type RewriteGate = (candidate: RewriteCandidate) => GateVerdict;
+
 export interface AdmissionResult {
   readonly response: AdmissionResponse;
   readonly outcome: Outcome;
@@ -47,7 +64,7 @@ export const warningMaxLength = 120;
  * Answers one AdmissionReview. Pure: the mapping is passed in, nothing is read or written. Never throws and never
  * denies: any failure is `allowed: true` with no patch and a warning (fail open).
  */
-export function admit(review: AdmissionReview, mapper: Mapper, mode: AdmissionMode): AdmissionResult {
+export function admit(review: AdmissionReview, mapper: Mapper, mode: AdmissionMode, gate?: RewriteGate): AdmissionResult {
   const request = review.request;
   const base = {
     namespace: request.namespace ?? '',
@@ -56,7 +73,7 @@ export function admit(review: AdmissionReview, mapper: Mapper, mode: AdmissionMo
     containers: [] as ContainerDecision[],
   };
   try {
-    return decide(request, mapper, mode, base);
+    return decide(request, mapper, mode, base, gate);
   } catch (error) {
     return {
       ...base,
@@ -71,6 +88,7 @@ function decide(
   mapper: Mapper,
   mode: AdmissionMode,
   base: Omit<AdmissionResult, 'response' | 'outcome'>,
+  gate: RewriteGate | undefined,
 ): AdmissionResult {
   const leave = (outcome: Outcome, warning: string | undefined): AdmissionResult => ({
     ...base,
@@ -101,14 +119,18 @@ function decide(
     return { ...named, outcome: Outcome.skipped, response: allow(request.uid, ['mirrorhook: skipped (label mirrorhook.io/skip=true)']) };
   }
 
-  const previous = request.operation === Operation.update ? containerImages(request.oldObject) : undefined;
-  const previousImages = previous !== undefined && 'images' in previous ? previous.images : undefined;
-  const containers = decideContainers(listed.images, mapper, request.operation === Operation.update ? (previousImages ?? []) : undefined);
+  const containers = applyGate(decideContainers(listed.images, mapper, previousImagesOf(request)), gate);
   const rewrites = containers.filter((container) => container.decision.action === Action.rewrite);
   const problems = containers.filter((container) => container.decision.action === Action.invalid);
   const problemWarnings = problems.map((container) =>
     truncate(`mirrorhook: ${container.name}: image ${JSON.stringify(container.image)} invalid, left as is: ${container.decision.reason}`),
   );
+  const gated = containers.filter(
+    (container) =>
+      container.decision.action === Action.skip &&
+      (container.decision.skipReason === SkipReasons.notInMirror || container.decision.skipReason === SkipReasons.mirrorUnknown),
+  );
+  problemWarnings.push(...gated.map((container) => truncate(`mirrorhook: ${container.name}: ${container.image} kept: ${container.decision.reason}`)));
   const result = { ...named, containers };
 
   if (rewrites.length === 0) {
@@ -130,6 +152,49 @@ function decide(
       auditAnnotations,
     },
   };
+}
+
+/**
+ * The rewrites the mapping wants for this request, before any gate: what `swap: exists` must look up in the
+ * mirror catalog. Empty for anything admit() would leave alone (not a Pod, skip label, malformed).
+ */
+export function rewriteCandidates(review: AdmissionReview, mapper: Mapper): RewriteCandidate[] {
+  const request = review.request;
+  const subResource = request.subResource ?? '';
+  const handled =
+    request.kind.kind === 'Pod' &&
+    request.resource.resource === 'pods' &&
+    request.kind.group === '' &&
+    (subResource === '' || subResource === 'ephemeralcontainers') &&
+    (request.operation === Operation.create || request.operation === Operation.update);
+  if (!handled) return [];
+  const listed = containerImages(request.object);
+  if ('problem' in listed || hasSkipLabel(request.object as PodLike)) return [];
+  const candidates: RewriteCandidate[] = [];
+  for (const container of decideContainers(listed.images, mapper, previousImagesOf(request))) {
+    if (container.decision.action === Action.rewrite) candidates.push({ source: container.decision.source, target: container.decision.target });
+  }
+  return candidates;
+}
+
+function previousImagesOf(request: AdmissionRequest): ContainerImage[] | undefined {
+  if (request.operation !== Operation.update) return undefined;
+  const previous = containerImages(request.oldObject);
+  return 'images' in previous ? previous.images : [];
+}
+
+function applyGate(containers: ContainerDecision[], gate: RewriteGate | undefined): ContainerDecision[] {
+  if (gate === undefined) return containers;
+  return containers.map((container) => {
+    const decision = container.decision;
+    if (decision.action !== Action.rewrite) return container;
+    const verdict = gate({ source: decision.source, target: decision.target });
+    if (verdict.rewrite) return container;
+    return {
+      ...container,
+      decision: { action: Action.skip, input: decision.input, source: decision.source, skipReason: verdict.skipReason, reason: verdict.reason },
+    };
+  });
 }
 
 function allow(uid: string, warnings: readonly string[]): AdmissionResponse {

@@ -1,5 +1,5 @@
-export { AdmissionMode, Outcome, admit, truncate, warningMaxLength } from './admit.js';
-export type { AdmissionResult } from './admit.js';
+export { AdmissionMode, Outcome, admit, rewriteCandidates, truncate, warningMaxLength } from './admit.js';
+export type { AdmissionResult, GateVerdict, RewriteCandidate, RewriteGate } from './admit.js';
 export { annotations, labels, ContainerList } from './pod.js';
 export type { ContainerDecision } from './pod.js';
 export { parseAdmissionReview, reviewResponse } from './review.js';

@@ -81,16 +81,6 @@ function semanticProblems(config: Config): string[] {
   } catch (error) {
     problems.push(`mirror.registry: ${error instanceof MirrorhookError ? (error.detail ?? error.message) : String(error)}`);
   }
-  if (config.swap === 'exists') {
-    problems.push(
-      'swap: "exists" needs the mirror catalog, which this version does not have yet; set swap: always (rewrite unconditionally)',
-    );
-  }
-  if (config.copy !== 'none') {
-    problems.push(
-      `copy: "${config.copy}" needs copying from the webhook, which this version does not have yet; set copy: none and copy with \`mirrorhook copy\``,
-    );
-  }
   return problems;
 }
 

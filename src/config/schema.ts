@@ -70,6 +70,30 @@ export const PolicyConfigSchema = z
   })
   .strict();
 
+/** The mirror catalog behind `swap: exists`: how long answers are kept and how long admission may wait for one. */
+export const CatalogConfigSchema = z
+  .object({
+    budgetMilliseconds: z.number().int().min(0).max(5_000, 'at most 5000 ms: admission must stay fast').default(300),
+    presentTtlSeconds: z.number().int().min(1).default(300),
+    absentTtlSeconds: z.number().int().min(1).default(15),
+    tagRefreshSeconds: z.number().int().min(60, 'at least 60 seconds: each refresh is a HEAD on the source').default(3600),
+  })
+  .strict();
+
+export const AuditConfigSchema = z
+  .object({
+    /** Copy what audit-mode Pods use (without rewriting them), to warm the mirror before a namespace is enforced. */
+    prefetch: z.boolean().default(false),
+  })
+  .strict();
+
+export const CredentialsConfigSchema = z
+  .object({
+    /** A Docker config.json (auths, credHelpers, credsStore) for the source registries and the mirror. */
+    dockerConfig: z.string().default(''),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     mirror: MirrorConfigSchema,
@@ -82,6 +106,10 @@ export const ConfigSchema = z
       .min(1, 'at least 1 second')
       .max(25, 'at most 25 seconds: the copy must finish before the API server gives up on the webhook (timeoutSeconds 30 at most)')
       .default(8),
+    copyJobs: z.number().int().min(1).max(32).default(2),
+    catalog: CatalogConfigSchema.default({}),
+    audit: AuditConfigSchema.default({}),
+    credentials: CredentialsConfigSchema.default({}),
     policy: PolicyConfigSchema.optional(),
   })
   .strict();

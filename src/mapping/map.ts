@@ -24,6 +24,10 @@ export const SkipReason = {
   targetTooLong: 'target-too-long',
   unmappableHost: 'unmappable-host',
   unchangedOnUpdate: 'unchanged-on-update',
+  /** swap: exists — the mirror does not have the image (yet). */
+  notInMirror: 'not-in-mirror',
+  /** swap: exists — the mirror's answer did not come within the admission budget. */
+  mirrorUnknown: 'mirror-unknown',
 } as const;
 export type SkipReason = (typeof SkipReason)[keyof typeof SkipReason];
 
@@ -34,6 +38,11 @@ export type Decision =
       readonly source: ImageReference;
       readonly target: ImageReference;
       readonly reason: string;
+      /**
+       * Set when the target is in a remote repository (`mirror.remotes`, a pull-through cache such as an Artifact
+       * Registry remote repository): the registry fetches the image itself, so nothing is copied there.
+       */
+      readonly remote?: string;
     }
   | {
       readonly action: typeof Action.skip;
@@ -67,12 +76,15 @@ export function createMapper(config: Pick<Config, 'mirror' | 'sources'>): Mapper
   const layout = config.mirror.layout;
   const included = compileGlobs(config.sources.include);
   const excluded = compileGlobs(config.sources.exclude);
-  const mirrorDomain = mirror.domain.toLowerCase();
   const mirrorText = formatMirrorRegistry(mirror);
+  // Source host → the remote repository that serves it (docs/adr/0052-remote-repositories.md).
+  const remotes = new Map(Object.entries(config.mirror.remotes ?? {}).map(([host, text]) => [host.toLowerCase(), parseMirrorRegistry(text)]));
 
+  const inside = (reference: ImageReference, registry: MirrorRegistry): boolean =>
+    reference.domain.toLowerCase() === registry.domain.toLowerCase() &&
+    (registry.prefix === '' || reference.path === registry.prefix || reference.path.startsWith(`${registry.prefix}/`));
   const isMirrored = (reference: ImageReference): boolean =>
-    reference.domain.toLowerCase() === mirrorDomain &&
-    (mirror.prefix === '' || reference.path === mirror.prefix || reference.path.startsWith(`${mirror.prefix}/`));
+    inside(reference, mirror) || [...remotes.values()].some((remote) => inside(reference, remote));
 
   const decide = (input: string): Decision => {
     const parsed = tryParseReference(input);
@@ -90,20 +102,27 @@ export function createMapper(config: Pick<Config, 'mirror' | 'sources'>): Mapper
     const exclusion = excluded(repository);
     if (exclusion !== undefined) return skip(SkipReason.excluded, `matches sources.exclude "${exclusion}"`);
     if (included(repository) === undefined) return skip(SkipReason.notIncluded, 'matches no sources.include pattern');
+    const remote = remotes.get(source.domain.toLowerCase());
     let targetPath: string;
     try {
-      targetPath = joinPath(mirror.prefix, mirrorPath(source, layout));
+      // A remote repository mirrors one upstream: the image keeps its upstream path inside it, whatever the layout.
+      targetPath = remote === undefined ? joinPath(mirror.prefix, mirrorPath(source, layout)) : joinPath(remote.prefix, source.path);
     } catch (error) {
       return skip(SkipReason.unmappableHost, error instanceof Error ? error.message : String(error));
     }
-    const targetName = `${mirror.domain}/${targetPath}`;
+    const targetDomain = remote?.domain ?? mirror.domain;
+    const targetName = `${targetDomain}/${targetPath}`;
     if (targetName.length > nameTotalLengthMax) {
       return skip(
         SkipReason.targetTooLong,
         `the mirror name would be ${targetName.length} characters, over the registry limit of ${nameTotalLengthMax}`,
       );
     }
-    const target: ImageReference = { domain: mirror.domain, path: targetPath, tag: source.tag, digest: source.digest };
+    const target: ImageReference = { domain: targetDomain, path: targetPath, tag: source.tag, digest: source.digest };
+    if (remote !== undefined) {
+      const remoteText = formatMirrorRegistry(remote);
+      return { action: Action.rewrite, input, source, target, remote: remoteText, reason: `rewrite: remote repository ${remoteText} serves ${source.domain} (nothing to copy)` };
+    }
     return { action: Action.rewrite, input, source, target, reason: `rewrite: ${layout} layout into ${mirrorText}` };
   };
 

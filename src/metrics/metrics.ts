@@ -12,6 +12,11 @@ export interface Metrics {
   readonly rewrites: Counter<'registry'>;
   readonly certificateReloads: Counter<'result'>;
   readonly certificateNotAfter: Gauge;
+  readonly catalogLookups: Counter<'result' | 'state'>;
+  readonly copyQueueDepth: Gauge;
+  readonly copies: Counter<'registry' | 'status'>;
+  readonly copyDuration: Histogram<'registry'>;
+  readonly copyBytes: Counter<'registry'>;
 }
 
 export function createMetrics(options: { processMetrics?: boolean } = {}): Metrics {
@@ -53,6 +58,36 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     certificateNotAfter: new Gauge({
       name: 'mirrorhook_certificate_not_after_timestamp_seconds',
       help: 'When the serving certificate expires, as a Unix timestamp.',
+      registers: [registry],
+    }),
+    catalogLookups: new Counter({
+      name: 'mirrorhook_catalog_lookups_total',
+      help: 'Mirror catalog questions, by result (hit, miss, stale) and the answer state (present, absent, unknown).',
+      labelNames: ['result', 'state'],
+      registers: [registry],
+    }),
+    copyQueueDepth: new Gauge({
+      name: 'mirrorhook_copy_queue_depth',
+      help: 'Background copies waiting or running.',
+      registers: [registry],
+    }),
+    copies: new Counter({
+      name: 'mirrorhook_copies_total',
+      help: 'Background copy attempts, by source registry and status (copied, up-to-date, failed).',
+      labelNames: ['registry', 'status'],
+      registers: [registry],
+    }),
+    copyDuration: new Histogram({
+      name: 'mirrorhook_copy_duration_seconds',
+      help: 'Time one background copy attempt took, by source registry.',
+      labelNames: ['registry'],
+      buckets: [0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 900],
+      registers: [registry],
+    }),
+    copyBytes: new Counter({
+      name: 'mirrorhook_copy_bytes_total',
+      help: 'Bytes streamed into the mirror by background copies, by source registry.',
+      labelNames: ['registry'],
       registers: [registry],
     }),
   };

@@ -1,16 +1,20 @@
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import {
   type AdmissionResult,
+  type AdmissionReview,
+  type RewriteGate,
   AdmissionMode,
   admit,
   parseAdmissionReview,
   reviewResponse,
+  rewriteCandidates,
 } from '../admission/index.js';
 import type { Config } from '../config/schema.js';
-import { isMirrorhookError } from '../errors.js';
-import { Action, createMapper } from '../mapping/index.js';
+import { describeError, isMirrorhookError } from '../errors.js';
+import { Action, type Mapper, SkipReason, createMapper } from '../mapping/index.js';
 import { type Metrics, createMetrics } from '../metrics/metrics.js';
 import type { PemPair } from '../certs/index.js';
+import type { Mirroring } from '../mirroring/service.js';
 
 export interface AppOptions {
   readonly config: Config;
@@ -21,6 +25,8 @@ export interface AppOptions {
   readonly tls?: PemPair;
   /** Largest request body accepted. The API server's objects are at most ~1.5 MiB, old and new in one review. */
   readonly bodyLimit?: number;
+  /** `swap: exists` and copying: the mirror catalog and copy queue. Without it every mapped image is rewritten. */
+  readonly mirroring?: Mirroring;
 }
 
 export interface WebhookApp {
@@ -39,6 +45,25 @@ export const routes = {
 } as const;
 
 export const defaultBodyLimit = 4 * 1024 * 1024;
+
+/** Asks the mirror catalog about this request's rewrites; any failure keeps every Pod on its source (fail open). */
+async function prepareGate(
+  mirroring: Mirroring,
+  review: AdmissionReview,
+  mapper: Mapper,
+  mode: AdmissionMode,
+  log: FastifyBaseLogger,
+): Promise<RewriteGate | undefined> {
+  const candidates = rewriteCandidates(review, mapper);
+  if (candidates.length === 0) return undefined;
+  try {
+    return await mirroring.prepare(candidates, { dryRun: review.request.dryRun === true, audit: mode === AdmissionMode.audit });
+  } catch (error) {
+    log.error({ err: error }, 'mirror catalog failed; leaving images unchanged');
+    const reason = `${SkipReason.mirrorUnknown}: ${describeError(error)}`;
+    return () => ({ rewrite: false, skipReason: SkipReason.mirrorUnknown, reason });
+  }
+}
 
 /** Builds the webhook application: routes, error handling, metrics. `listen` is the caller's (see listen.ts). */
 export function buildApp(options: AppOptions): WebhookApp {
@@ -80,7 +105,7 @@ export function buildApp(options: AppOptions): WebhookApp {
   });
 
   const handleReview = (route: keyof typeof routes, mode: AdmissionMode) =>
-    function handler(this: FastifyInstance, request: { body: unknown; log: FastifyBaseLogger }, reply: { code(n: number): unknown; elapsedTime: number }) {
+    async function handler(request: { body: unknown; log: FastifyBaseLogger }, reply: { code(n: number): unknown; elapsedTime: number }) {
       let review;
       try {
         review = parseAdmissionReview(request.body);
@@ -90,7 +115,8 @@ export function buildApp(options: AppOptions): WebhookApp {
         reply.code(400);
         return { error: { code: isMirrorhookError(error) ? error.code : 'MH_ADMISSION_BODY', message: (error as Error).message } };
       }
-      const result = admit(review, mapper, mode);
+      const gate = options.mirroring === undefined ? undefined : await prepareGate(options.mirroring, review, mapper, mode, request.log);
+      const result = admit(review, mapper, mode, gate);
       record(route, result, request.log);
       metrics.admissionDuration.observe({ route }, reply.elapsedTime / 1000);
       return reviewResponse(result.response);

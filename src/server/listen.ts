@@ -1,8 +1,11 @@
 import type { Server as TlsServer } from 'node:tls';
 import type { FastifyBaseLogger } from 'fastify';
+import { pino } from 'pino';
 import { type PemPair, certificateNotAfter, readServingPair } from '../certs/index.js';
 import type { Config } from '../config/schema.js';
 import { MirrorhookError, describeError } from '../errors.js';
+import { createMetrics } from '../metrics/metrics.js';
+import { type MirroringRuntime, createMirroring, needsMirroring } from '../mirroring/index.js';
 import { buildApp } from './app.js';
 
 export interface ServeOptions {
@@ -16,6 +19,10 @@ export interface ServeOptions {
   readonly reloadIntervalMs?: number;
   /** How long /readyz reports 503 before the listener closes, so that endpoints drop this replica first. */
   readonly shutdownDelayMs?: number;
+  /** Environment for registry credentials (DOCKER_CONFIG, HOME). */
+  readonly env?: NodeJS.ProcessEnv;
+  /** How long shutdown waits for background copies already running (default 20 s). */
+  readonly copyDrainMs?: number;
 }
 
 export interface RunningServer {
@@ -28,12 +35,20 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+const silentLogger = pino({ level: 'silent' });
+
 /** Starts the webhook over HTTPS and keeps its certificate current. */
 export async function serve(options: ServeOptions): Promise<RunningServer> {
   const fileSource = 'certPath' in options.tls ? options.tls : undefined;
   let pair = fileSource === undefined ? (options.tls as { pair: PemPair }).pair : await readServingPair(fileSource.certPath, fileSource.keyPath);
-  const webhook = buildApp({ config: options.config, logger: options.logger, tls: pair });
-  const { app, metrics } = webhook;
+  const metrics = createMetrics();
+  let runtime: MirroringRuntime | undefined;
+  if (needsMirroring(options.config)) {
+    const log = options.logger === false ? silentLogger : options.logger;
+    runtime = createMirroring(options.config, metrics, log, options.env ?? process.env);
+  }
+  const webhook = buildApp({ config: options.config, logger: options.logger, tls: pair, metrics, ...(runtime ? { mirroring: runtime.mirroring } : {}) });
+  const { app } = webhook;
   metrics.certificateNotAfter.set(certificateNotAfter(pair.cert).getTime() / 1000);
 
   try {
@@ -92,6 +107,10 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
         const delay = options.shutdownDelayMs ?? 0;
         if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
         await app.close();
+        if (runtime !== undefined) {
+          const drain = options.copyDrainMs ?? 20_000;
+          await Promise.race([runtime.close(), new Promise((resolve) => setTimeout(resolve, drain).unref())]);
+        }
       })();
       return closing;
     },

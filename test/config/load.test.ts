@@ -19,12 +19,14 @@ function problemsOf(text: string): string {
 describe('configuration', () => {
   it('fills the documented defaults and freezes the result', () => {
     const config = parseConfigText('mirror:\n  registry: us-docker.pkg.dev/p/mirror\nswap: always\ncopy: none\n', 'f');
-    expect(config).toEqual({
+    expect(config).toMatchObject({
       mirror: { registry: 'us-docker.pkg.dev/p/mirror', layout: 'host-path', insecure: false, caFile: '' },
       sources: { include: ['**'], exclude: [] },
       swap: 'always',
       copy: 'none',
       copyDeadlineSeconds: 8,
+      copyJobs: 2,
+      credentials: { dockerConfig: '' },
     });
     expect(Object.isFrozen(config.sources.include)).toBe(true);
     expect(() => {
@@ -64,10 +66,15 @@ describe('configuration', () => {
     expect(problemsOf('')).toContain('is empty');
   });
 
-  it('refuses swap: exists and copying until the mirror catalog exists, never pretending', () => {
-    const message = problemsOf('mirror:\n  registry: r.io/m\n');
-    expect(message).toContain('swap: "exists" needs the mirror catalog');
-    expect(message).toContain('copy: "background" needs copying from the webhook');
+  it('defaults to the safe mode: swap exists, copy in the background, a 300 ms catalog budget', () => {
+    const config = parseConfigText('mirror:\n  registry: r.io/m\n', 'f');
+    expect(config.swap).toBe('exists');
+    expect(config.copy).toBe('background');
+    expect(config.catalog).toEqual({ budgetMilliseconds: 300, presentTtlSeconds: 300, absentTtlSeconds: 15, tagRefreshSeconds: 3600 });
+    expect(config.audit.prefetch).toBe(false);
+    expect(problemsOf('mirror:\n  registry: r.io/m\ncatalog:\n  budgetMilliseconds: 60000\n  tagRefreshSeconds: 5\n')).toMatch(
+      /catalog\.budgetMilliseconds: at most 5000 ms[\s\S]*catalog\.tagRefreshSeconds: at least 60 seconds/,
+    );
   });
 
   it('reports YAML syntax errors', () => {

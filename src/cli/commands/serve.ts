@@ -95,6 +95,7 @@ Example:
       logger,
       reloadIntervalMs: reloadSeconds * 1000,
       shutdownDelayMs: shutdownSeconds * 1000,
+      env: io.env,
     });
     logger.info({ url: server.url }, 'mirrorhook webhook listening');
 
