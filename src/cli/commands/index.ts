@@ -4,6 +4,7 @@ import { certsCommand } from './certs.js';
 import { mapCommand } from './map.js';
 import { mirrorConfigCommand } from './mirror-config.js';
 import { policyCommand } from './policy.js';
+import { pullsCommand } from './pulls.js';
 import { rewriteCommand } from './rewrite.js';
 import { scanCommand } from './scan.js';
 import { serveCommand } from './serve.js';
@@ -18,6 +19,7 @@ export const commands: readonly Command[] = [
   copyCommand,
   scanCommand,
   rewriteCommand,
+  pullsCommand,
   policyCommand,
   mirrorConfigCommand,
   certsCommand,

@@ -1,0 +1,80 @@
+import { MirrorhookError } from '../errors.js';
+import { type PullRecord, imageOfPullingMessage, toDate } from './events.js';
+
+export interface LogExport {
+  readonly records: PullRecord[];
+  /** Entries read in all. */
+  readonly entries: number;
+}
+
+/**
+ * Reads the export of the seed workflow's Cloud Logging query: `gcloud logging read --format=json` (a JSON array of
+ * LogEntry objects whose `jsonPayload` is the Kubernetes Event), or BigQuery rows (`bq query --format=json`, a JSON
+ * array, or one row per line) with `jsonPayload.message` — nested, or flattened as `jsonPayload_message` or
+ * `message`. Each entry with a `Pulling image "X"` message is one pull: Cloud Logging writes an entry per event
+ * update, so counting entries counts pulls. Other entries are ignored.
+ */
+export function parseLogExport(text: string, origin: string): LogExport {
+  const entries = parseEntries(text, origin);
+  const records: PullRecord[] = [];
+  for (const entry of entries) {
+    const record = recordOf(entry);
+    if (record !== undefined) records.push(record);
+  }
+  return { records, entries: entries.length };
+}
+
+function parseEntries(text: string, origin: string): Record<string, unknown>[] {
+  const trimmed = text.trim();
+  if (trimmed === '') return [];
+  let values: unknown[];
+  if (trimmed.startsWith('[')) {
+    try {
+      values = JSON.parse(trimmed) as unknown[];
+    } catch (error) {
+      throw new MirrorhookError('MH_PULLS_LOG_FORMAT', `${origin}: not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  } else {
+    values = trimmed.split('\n').flatMap((line, index) => {
+      if (line.trim() === '') return [];
+      try {
+        return [JSON.parse(line) as unknown];
+      } catch {
+        throw new MirrorhookError('MH_PULLS_LOG_FORMAT', `${origin}:${index + 1}: not a JSON object (expected a JSON array or one JSON entry per line)`);
+      }
+    });
+  }
+  return values.map((value, index) => {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      throw new MirrorhookError('MH_PULLS_LOG_FORMAT', `${origin}: entry ${index + 1} is not a JSON object`);
+    }
+    return value as Record<string, unknown>;
+  });
+}
+
+function recordOf(entry: Record<string, unknown>): PullRecord | undefined {
+  const payload = objectAt(entry, 'jsonPayload');
+  const message = payload?.message ?? payload?.note ?? entry.jsonPayload_message ?? entry.message ?? entry.textPayload;
+  const image = imageOfPullingMessage(message);
+  if (image === undefined) return undefined;
+  const reason = payload?.reason ?? entry.jsonPayload_reason ?? entry.reason;
+  if (typeof reason === 'string' && reason !== 'Pulling') return undefined;
+  const time =
+    toDate(stringOrNumber(entry.timestamp)) ??
+    toDate(stringOrNumber(payload?.lastTimestamp)) ??
+    toDate(stringOrNumber(entry.receiveTimestamp)) ??
+    toDate(stringOrNumber(payload?.eventTime));
+  const involved = objectAt(payload ?? {}, 'involvedObject');
+  const labels = objectAt(objectAt(entry, 'resource') ?? {}, 'labels');
+  const namespace = involved?.namespace ?? labels?.namespace_name ?? entry.namespace;
+  return { image, count: 1, first: time, last: time, namespace: typeof namespace === 'string' ? namespace : undefined, uid: undefined };
+}
+
+function objectAt(value: Record<string, unknown>, key: string): Record<string, unknown> | undefined {
+  const child = value[key];
+  return child !== null && typeof child === 'object' && !Array.isArray(child) ? (child as Record<string, unknown>) : undefined;
+}
+
+function stringOrNumber(value: unknown): string | number | undefined {
+  return typeof value === 'string' || typeof value === 'number' ? value : undefined;
+}
