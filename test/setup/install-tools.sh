@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every tool the test suites and benchmarks need, on a fresh Debian machine, and only what is missing:
 #   Debian packages  docker-registry (CNCF distribution 2.8), skopeo, etcd-server, apache2-utils (htpasswd),
-#                    nghttp2-client (h2load), wrk, time (GNU time: peak RSS of child processes)
+#                    nghttp2-client (h2load), wrk, time (GNU time: peak RSS of child processes), xz-utils (.tar.xz archives)
 #   Go-built tools   crane, gcrane (go-containerregistry) into .cache/bin; kube-apiserver from test/e2e/kube/.
 # A tool that cannot be installed stops the run here with the reason: no test silently skips for want of it.
 set -euo pipefail
@@ -10,7 +10,7 @@ root=$PWD
 bin="$root/.cache/bin"
 mkdir -p "$bin"
 
-debian_packages=(docker-registry skopeo etcd-server apache2-utils nghttp2-client wrk time)
+debian_packages=(docker-registry skopeo etcd-server apache2-utils nghttp2-client wrk time xz-utils)
 missing=()
 for package in "${debian_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

@@ -4,6 +4,8 @@ import { certsCommand } from './certs.js';
 import { mapCommand } from './map.js';
 import { mirrorConfigCommand } from './mirror-config.js';
 import { policyCommand } from './policy.js';
+import { pullCommand } from './pull.js';
+import { pushCommand } from './push.js';
 import { pullsCommand } from './pulls.js';
 import { rewriteCommand } from './rewrite.js';
 import { scanCommand } from './scan.js';
@@ -22,5 +24,7 @@ export const commands: readonly Command[] = [
   pullsCommand,
   policyCommand,
   mirrorConfigCommand,
+  pushCommand,
+  pullCommand,
   certsCommand,
 ];

@@ -1,0 +1,10 @@
+export { Compression, corrupt, openArchive, xzDecompressor } from './source.js';
+export type { ArchiveEntry, ArchiveSource, Decompressor } from './source.js';
+export { readCatalog, resolveFile } from './catalog.js';
+export type { Catalog, CatalogFile } from './catalog.js';
+export { ArchiveFormat, dockerLayerMediaType, layerMediaType, planArchive } from './layout.js';
+export type { ArchiveBlob, ArchiveImage, ArchiveManifest, ArchivePlan } from './layout.js';
+export { pushArchive, targetsOf } from './push.js';
+export type { PushEvents, PushTarget, PushedImage } from './push.js';
+export { compressionFor, pullToArchive } from './pull.js';
+export type { PulledImage } from './pull.js';

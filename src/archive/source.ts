@@ -1,0 +1,180 @@
+import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { open, readdir, stat } from 'node:fs/promises';
+import { join, posix, relative, sep } from 'node:path';
+import { PassThrough, Readable, pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { extract as tarExtract } from 'tar-stream';
+import { MirrorhookError } from '../errors.js';
+
+/**
+ * An image archive read as a sequence of files, never whole: a directory, or a tar that is plain, gzip- or
+ * xz-compressed (told apart by their first bytes, not the file name). Reading is sequential, so a compressed
+ * archive is decompressed once per pass; nothing but the file being read is in memory.
+ */
+export const Compression = { none: 'none', gzip: 'gzip', xz: 'xz' } as const;
+export type Compression = (typeof Compression)[keyof typeof Compression];
+
+export interface ArchiveEntry {
+  /** `/`-separated path inside the archive, without a leading `./`. */
+  readonly path: string;
+  readonly size: number;
+  /** The file's bytes; the visitor consumes it (or leaves it, and the source skips the rest). */
+  readonly stream: Readable;
+}
+
+export interface ArchiveSource {
+  readonly file: string;
+  /** `directory`, `tar`, `tar.gz` or `tar.xz`. */
+  readonly kind: string;
+  /** Links inside a tar (`a/layer.tar -> ../b/layer.tar`), resolved to archive paths; filled by the first pass. */
+  readonly links: ReadonlyMap<string, string>;
+  /**
+   * Visits every regular file in archive order (a directory: sorted paths). `wanted` narrows the visit; for a tar
+   * the other files are still read past. Corruption (truncation, a bad compressed stream) throws MH_ARCHIVE_CORRUPT.
+   */
+  forEach(visit: (entry: ArchiveEntry) => Promise<void>, wanted?: (path: string) => boolean): Promise<void>;
+}
+
+/** What spawns `xz -dc`; tests and machines without xz may pass their own. */
+export type Decompressor = (input: Readable) => { output: Readable; done: Promise<void> };
+
+/** Decompresses with the `xz` binary (xz-utils), streaming; see docs/adr/0042-image-archives.md. */
+export const xzDecompressor: Decompressor = (input) => {
+  const child = spawn('xz', ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const stderr: Buffer[] = [];
+  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+  pipeline(input, child.stdin, () => {
+    // a broken stdin shows up as xz's exit status
+  });
+  const done = new Promise<void>((resolve, reject) => {
+    child.once('error', (error) =>
+      reject(new MirrorhookError('MH_ARCHIVE_XZ', `cannot run xz (${(error as NodeJS.ErrnoException).code ?? error.message}); install xz-utils`)),
+    );
+    child.once('close', (code) => {
+      if (code === 0) resolve();
+      else reject(new Error(`xz: ${Buffer.concat(stderr).toString().trim().replace(/^xz: \(stdin\): /, '') || `exit status ${code}`}`));
+    });
+  });
+  return { output: child.stdout, done };
+};
+
+export async function openArchive(file: string, decompressXz: Decompressor = xzDecompressor): Promise<ArchiveSource> {
+  let info;
+  try {
+    info = await stat(file);
+  } catch (error) {
+    throw new MirrorhookError('MH_ARCHIVE_READ', `${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  if (info.isDirectory()) return directorySource(file);
+  const compression = await sniffCompression(file);
+  return tarSource(file, compression, decompressXz);
+}
+
+async function sniffCompression(file: string): Promise<Compression> {
+  const handle = await open(file, 'r');
+  try {
+    const head = Buffer.alloc(6);
+    const { bytesRead } = await handle.read(head, 0, 6, 0);
+    if (bytesRead >= 2 && head[0] === 0x1f && head[1] === 0x8b) return Compression.gzip;
+    if (bytesRead === 6 && head.equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return Compression.xz;
+    return Compression.none;
+  } finally {
+    await handle.close();
+  }
+}
+
+function directorySource(root: string): ArchiveSource {
+  return {
+    file: root,
+    kind: 'directory',
+    links: new Map(),
+    async forEach(visit, wanted = () => true) {
+      for (const path of await listFiles(root)) {
+        if (!wanted(path)) continue;
+        const full = join(root, ...path.split('/'));
+        const { size } = await stat(full);
+        const stream = createReadStream(full);
+        try {
+          await visit({ path, size, stream });
+        } finally {
+          stream.destroy();
+        }
+      }
+    },
+  };
+}
+
+async function listFiles(root: string): Promise<string[]> {
+  const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(root, join(entry.parentPath, entry.name)).split(sep).join('/'))
+    .sort();
+}
+
+function tarSource(file: string, compression: Compression, decompressXz: Decompressor): ArchiveSource {
+  const kind = compression === 'gzip' ? 'tar.gz' : compression === 'xz' ? 'tar.xz' : 'tar';
+  const links = new Map<string, string>();
+  return {
+    file,
+    kind,
+    links,
+    async forEach(visit, wanted = () => true) {
+      const input = createReadStream(file);
+      let tarBytes: Readable;
+      let decompressed: Promise<void> = Promise.resolve();
+      if (compression === 'gzip') {
+        const gunzip = createGunzip();
+        tarBytes = gunzip;
+        pipeline(input, gunzip, () => undefined);
+      } else if (compression === 'xz') {
+        const { output, done } = decompressXz(input);
+        tarBytes = output;
+        decompressed = done;
+        // Surface an xz failure even while tar-stream is still waiting for bytes.
+        decompressed.catch((error: unknown) => extract.destroy(error instanceof Error ? error : new Error(String(error))));
+      } else {
+        tarBytes = input;
+      }
+      const extract = tarExtract();
+      const guard = new PassThrough();
+      pipeline(tarBytes, guard, extract, () => undefined);
+      try {
+        for await (const entry of extract) {
+          const path = normalise(entry.header.name);
+          const type = entry.header.type;
+          if ((type === 'symlink' || type === 'link') && entry.header.linkname) {
+            const target = type === 'symlink' ? posix.normalize(posix.join(posix.dirname(path), entry.header.linkname)) : normalise(entry.header.linkname);
+            links.set(path, target);
+          }
+          if ((type === 'file' || type === 'contiguous-file') && wanted(path)) {
+            // The visitor reads the entry to its end (or throws, which ends the whole pass).
+            const stream = Readable.from(entry, { objectMode: false });
+            await visit({ path, size: entry.header.size ?? 0, stream });
+          } else {
+            for await (const _ of entry) {
+              // skip the file's bytes
+            }
+          }
+        }
+        await decompressed;
+      } catch (error) {
+        input.destroy();
+        throw corrupt(file, error);
+      }
+    },
+  };
+}
+
+function normalise(name: string): string {
+  return posix.normalize(name).replace(/^(\.\/)+/, '').replace(/^\/+/, '');
+}
+
+/** An archive that cannot be read to its end: said plainly, with the underlying reason. */
+export function corrupt(file: string, error: unknown): MirrorhookError {
+  if (error instanceof MirrorhookError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const hint = /unexpected end|end of (data|file|input)|premature|truncated/i.test(message) ? ' (the archive is truncated)' : '';
+  return new MirrorhookError('MH_ARCHIVE_CORRUPT', `${file}: ${message}${hint}`, { cause: error });
+}

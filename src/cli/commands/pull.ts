@@ -1,0 +1,68 @@
+import { pullToArchive } from '../../archive/index.js';
+import { createCopyClient } from '../../copy/setup.js';
+import { MirrorhookError } from '../../errors.js';
+import { type ImageReference, parseReference } from '../../reference/index.js';
+import { type Command, commonOptions, formatTable, outputOption, parseCommandArgs, parseOutputFormat, writeJsonLine } from '../command.js';
+import { registryAccessOptions, userPass } from './push.js';
+
+export const pullCommand: Command = {
+  name: 'pull',
+  summary: 'write images (every platform) into one OCI-layout archive to carry into an air gap',
+  usage: `Usage: mirrorhook pull [--username U --password P | --authfile FILE] [--ca-file FILE] [--insecure]
+                [--output text|json] --to-archive FILE IMAGE...
+
+Writes the images into one OCI image layout tar: index.json names each by its full reference, every platform
+of an index is included, manifests and digests are unchanged. FILE ending in .tar.gz/.tgz is gzip-compressed,
+.tar.xz xz-compressed (needs the xz program), anything else a plain tar. The file appears only once complete.
+Carry it across and run \`mirrorhook push FILE --to REGISTRY\`.
+
+  --to-archive FILE   the archive to write
+  -u, --username U    with --password: Basic credentials for the source registries
+  -p, --password P
+  --authfile FILE     Docker config.json or a Kubernetes .dockerconfigjson (default ~/.docker/config.json)
+  --ca-file FILE      extra CA for the source registries' TLS
+  --insecure          plain HTTP
+  -o, --output FMT    text or json (one object per image)
+
+Example:
+  mirrorhook pull nginx:1.25 quay.io/prometheus/node-exporter:v1.8.0 --to-archive images.tar.gz`,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(this, argv, {
+      ...commonOptions,
+      ...outputOption,
+      ...registryAccessOptions,
+      'to-archive': { type: 'string' },
+    });
+    if (values.help) {
+      io.stdout.write(`${this.usage}\n`);
+      return 0;
+    }
+    const format = parseOutputFormat(values.output);
+    const file = values['to-archive'];
+    if (file === undefined || file === '') throw new MirrorhookError('MH_USAGE', 'pull needs --to-archive FILE');
+    if (positionals.length === 0) throw new MirrorhookError('MH_USAGE', 'pull needs at least one IMAGE (see mirrorhook pull --help)');
+    const references: ImageReference[] = positionals.map((input) => parseReference(input));
+    const hosts = [...new Set(references.map((reference) => reference.domain))];
+    const client = await createCopyClient({
+      env: io.env,
+      sourceHosts: hosts,
+      destinationHosts: [],
+      sourceCredentials: userPass(values.username, values.password),
+      authFile: values.authfile,
+      insecure: values.insecure ?? false,
+      sourceCaFile: values['ca-file'],
+    });
+    try {
+      const pulled = await pullToArchive(references, client, file, (image) => {
+        if (format === 'json') writeJsonLine(io.stdout, { ...image, archive: file });
+      });
+      if (format === 'text') {
+        io.stdout.write(formatTable(['IMAGE', 'DIGEST', 'BLOBS'], pulled.map((image) => [image.reference, image.digest, String(image.blobs)])));
+        io.stderr.write(`wrote ${file}\n`);
+      }
+    } finally {
+      await client.close();
+    }
+    return 0;
+  },
+};
