@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -112,6 +112,47 @@ describe('mirrorhook policy binauthz', () => {
     expect(missing.stderr).toMatch(/MH_POLICY_AUDIT_LOG.*ENOENT/);
   });
 
+  it('simulates over files as scan reads them: manifests evaluated, build-time and templated references counted', async () => {
+    const tree = join(dir, 'repo');
+    await mkdir(join(tree, 'deploy'), { recursive: true });
+    await writeFile(
+      join(tree, 'deploy', 'web.yaml'),
+      [
+        'apiVersion: apps/v1',
+        'kind: Deployment',
+        'metadata: {name: web}',
+        'spec:',
+        '  template:',
+        '    spec:',
+        '      containers:',
+        '        - name: web',
+        '          image: registry.internal:5000/mirror/docker.io/library/nginx:1.25',
+        '        - name: tools',
+        '          image: gcr.io/my-project/tools/kubectl:1.30',
+        '        - name: cache',
+        '          image: redis:7',
+        '        - name: agent',
+        '          image: "${AGENT_IMAGE}"',
+        '',
+      ].join('\n'),
+    );
+    await writeFile(join(tree, 'Dockerfile'), 'FROM golang:1.22 AS build\nFROM gcr.io/distroless/static-debian12\n');
+    const result = await cli('policy', 'binauthz', '--config', configFile, '--simulate', tree, '-o', 'json');
+    expect(result.code).toBe(0);
+    const verdicts = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { image: string; verdict: string; rule: string; location: string });
+    expect(verdicts.map(({ image, verdict, rule, location }) => [image, verdict, rule, location])).toEqual([
+      ['registry.internal:5000/mirror/docker.io/library/nginx:1.25', 'allow', 'allowlist', `${join(tree, 'deploy', 'web.yaml')}:9`],
+      ['gcr.io/my-project/tools/kubectl:1.30', 'allow', 'allowlist', `${join(tree, 'deploy', 'web.yaml')}:11`],
+      ['redis:7', 'deny', 'defaultAdmissionRule', `${join(tree, 'deploy', 'web.yaml')}:13`],
+    ]);
+    expect(result.stderr).toBe(
+      '2 Dockerfile and compose references not evaluated: Binary Authorization admits Pods, not builds\n1 templated references not evaluated (mirrorhook scan lists them)\n',
+    );
+  });
+
   describe('--simulate --cluster', () => {
     // A loopback HTTP endpoint answering the one API call the simulation makes, in two pages, through the real
     // @kubernetes/client-node (the e2e suite runs the same against a real kube-apiserver).
@@ -181,7 +222,9 @@ describe('mirrorhook policy binauthz', () => {
     });
 
     it('needs an inventory and refuses combinations that mean nothing', async () => {
-      expect((await cli('policy', 'binauthz', '--simulate')).stderr).toMatch(/--simulate needs --cluster/);
+      expect((await cli('policy', 'binauthz', '--simulate')).stderr).toMatch(/--simulate needs an inventory: PATH... .* or --cluster/);
+      expect((await cli('policy', 'binauthz', '--simulate', '--cluster', 'deploy/')).stderr).toMatch(/PATH... or --cluster, not both/);
+      expect((await cli('policy', 'binauthz', 'deploy/')).stderr).toMatch(/unexpected argument "deploy\/": paths go with --simulate/);
       expect((await cli('policy', 'binauthz', '--cluster')).stderr).toMatch(/--cluster goes with --simulate/);
       expect((await cli('policy', 'binauthz', '--simulate', '--cluster', '--cluster-id', 'prod', '--config', configFile)).stderr).toMatch(
         /--cluster-id: "prod" is not location.clusterId/,

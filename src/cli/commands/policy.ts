@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { loadConfig } from '../../config/load.js';
 import { MirrorhookError } from '../../errors.js';
 import { loadKubeConfig } from '../../kube/client.js';
-import { formatMirrorRegistry, parseMirrorRegistry } from '../../mapping/index.js';
+import { createMapper, formatMirrorRegistry, parseMirrorRegistry } from '../../mapping/index.js';
 import { listAllPods, podInventory } from '../../policy/cluster.js';
 import {
   type BinauthzPolicy,
@@ -20,6 +20,7 @@ import {
   simulatePolicy,
   summarizeAuditLog,
 } from '../../policy/index.js';
+import { type ScanResult, scanPaths } from '../../scan/files.js';
 import {
   type Command,
   type CommandIo,
@@ -54,6 +55,7 @@ export const policyCommand: Command = {
   usage: `Usage: mirrorhook policy binauthz [--config FILE] [--enforce] [--allow PATTERN]... [--attestor NAME]...
                 [--cluster-rule LOCATION.CLUSTER=MODE]... [--namespace-rule NAMESPACE=MODE]...
                 [--serviceaccount-rule NAMESPACE:SA=MODE]...
+       mirrorhook policy binauthz ... --simulate PATH...
        mirrorhook policy binauthz ... --simulate --cluster [--cluster-id LOCATION.CLUSTER] [--kubeconfig FILE]
        mirrorhook policy binauthz --from-audit-logs FILE
 
@@ -70,8 +72,11 @@ ENFORCED_BLOCK_AND_AUDIT_LOG. The policy is checked against the API's rules befo
   --serviceaccount-rule K=MODE  a rule for one namespace:serviceaccount
                            MODE: allow, deny, attest (or ALWAYS_ALLOW, ALWAYS_DENY, REQUIRE_ATTESTATION)
   --enforce                block instead of dry-run
-  --simulate --cluster     evaluate the policy against every image the Pods of a cluster use and list each
-                           with its verdict (allow or deny) and the rule that decided; changes nothing
+  --simulate PATH...       evaluate the policy against every image the Kubernetes manifests and kustomizations
+                           name (folders are walked as scan walks them) and list each with its verdict (allow
+                           or deny), where it is written and the rule that decided; changes nothing
+  --simulate --cluster     the same for every image the Pods of a cluster use (per namespace and service
+                           account, so those rules apply)
   --cluster-id ID          location.clusterId of that cluster, so its clusterAdmissionRules apply
   --kubeconfig FILE        kubeconfig for --cluster (default: KUBECONFIG, ~/.kube/config, in-cluster)
   --from-audit-logs FILE   read exported dry-run audit log entries (gcloud logging read --format=json) and
@@ -84,6 +89,7 @@ serviceAccountRules).
 Examples:
   mirrorhook policy binauthz --config examples/mirrorhook.yaml > policy.yaml
   gcloud container binauthz policy import policy.yaml
+  mirrorhook policy binauthz --simulate deploy/
   mirrorhook policy binauthz --simulate --cluster --namespace-rule kube-system=allow
   gcloud logging read 'labels."imagepolicywebhook.image-policy.k8s.io/dry-run"="true"' --format=json > dryrun.json
   mirrorhook policy binauthz --from-audit-logs dryrun.json`,
@@ -102,7 +108,9 @@ Examples:
           : `unknown policy kind "${subcommand}": the only kind is binauthz`,
       );
     }
-    if (rest.length > 0) throw new MirrorhookError('MH_USAGE', `unexpected argument "${rest[0]}" (see mirrorhook policy --help)`);
+    if (rest.length > 0 && !values.simulate) {
+      throw new MirrorhookError('MH_USAGE', `unexpected argument "${rest[0]}": paths go with --simulate (see mirrorhook policy --help)`);
+    }
     const format = parseOutputFormat(values.output);
 
     const auditLog = values['from-audit-logs'];
@@ -111,8 +119,11 @@ Examples:
       return reportAuditLog(auditLog, format, io);
     }
     if (values.cluster && !values.simulate) throw new MirrorhookError('MH_USAGE', '--cluster goes with --simulate');
-    if (values.simulate && !values.cluster) {
-      throw new MirrorhookError('MH_USAGE', '--simulate needs --cluster: the inventory to evaluate the policy against');
+    if (values.simulate && !values.cluster && rest.length === 0) {
+      throw new MirrorhookError('MH_USAGE', '--simulate needs an inventory: PATH... (manifests, Dockerfiles, folders) or --cluster');
+    }
+    if (values.simulate && values.cluster && rest.length > 0) {
+      throw new MirrorhookError('MH_USAGE', '--simulate takes PATH... or --cluster, not both: run it twice');
     }
     if (values['cluster-id'] !== undefined && !values.simulate) throw new MirrorhookError('MH_USAGE', '--cluster-id goes with --simulate');
 
@@ -153,11 +164,39 @@ Examples:
       const problem = ruleKeyProblem('clusterAdmissionRules', clusterId);
       if (problem !== undefined) throw new MirrorhookError('MH_USAGE', `--cluster-id: ${problem}`);
     }
-    const pods = await listAllPods(loadKubeConfig(values.kubeconfig))();
-    reportSimulation(policy, podInventory(pods), clusterId, format, io);
+    let inventory: InventoryItem[];
+    if (values.cluster) {
+      inventory = podInventory(await listAllPods(loadKubeConfig(values.kubeconfig))());
+    } else {
+      const { items, templated, buildTime } = fileInventory(await scanPaths(rest, createMapper(config)));
+      inventory = items;
+      if (buildTime > 0) io.stderr.write(`${buildTime} Dockerfile and compose references not evaluated: Binary Authorization admits Pods, not builds\n`);
+      if (templated > 0) io.stderr.write(`${templated} templated references not evaluated (mirrorhook scan lists them)\n`);
+    }
+    reportSimulation(policy, inventory, clusterId, format, io);
     return 0;
   },
 };
+
+/** Formats whose images a cluster admits; Dockerfiles and compose files name build-time and local images. */
+const admittedFormats: ReadonlySet<string> = new Set(['kubernetes', 'kustomize']);
+
+/** Every image the scanned files make a cluster run, where it is written; the rest is counted, not evaluated. */
+function fileInventory(scan: ScanResult): { items: InventoryItem[]; templated: number; buildTime: number } {
+  const items: InventoryItem[] = [];
+  let templated = 0;
+  let buildTime = 0;
+  for (const file of scan.files) {
+    for (const occurrence of file.occurrences) {
+      // An image a kustomization redirects is not what is pulled; the kustomization's entry is.
+      if (occurrence.skipReason === 'kustomize-override') continue;
+      if (!admittedFormats.has(occurrence.format)) buildTime += 1;
+      else if (occurrence.reference === undefined) templated += 1;
+      else items.push({ image: occurrence.reference, location: `${occurrence.file}:${occurrence.line}` });
+    }
+  }
+  return { items, templated, buildTime };
+}
 
 /** `KEY=MODE` flags into a rule map; every bad one is added to `problems`. */
 function ruleFlags(
