@@ -12,6 +12,8 @@ export interface PullRecord {
   readonly first: Date | undefined;
   readonly last: Date | undefined;
   readonly namespace: string | undefined;
+  /** The Pod that pulled, when known. */
+  readonly pod: string | undefined;
   /** The event's uid: the same event seen twice (two API versions, a watch update) counts once. */
   readonly uid: string | undefined;
 }
@@ -35,7 +37,7 @@ interface CoreEvent {
   readonly eventTime?: Timestamp;
   readonly series?: { readonly count?: number | undefined; readonly lastObservedTime?: Timestamp } | undefined;
   readonly metadata?: { readonly uid?: string | undefined; readonly namespace?: string | undefined; readonly creationTimestamp?: Timestamp } | undefined;
-  readonly involvedObject?: { readonly namespace?: string | undefined } | undefined;
+  readonly involvedObject?: { readonly kind?: string | undefined; readonly namespace?: string | undefined; readonly name?: string | undefined } | undefined;
 }
 
 interface EventsV1Event {
@@ -47,7 +49,7 @@ interface EventsV1Event {
   readonly eventTime?: Timestamp;
   readonly series?: { readonly count?: number | undefined; readonly lastObservedTime?: Timestamp } | undefined;
   readonly metadata?: { readonly uid?: string | undefined; readonly namespace?: string | undefined; readonly creationTimestamp?: Timestamp } | undefined;
-  readonly regarding?: { readonly namespace?: string | undefined } | undefined;
+  readonly regarding?: { readonly namespace?: string | undefined; readonly name?: string | undefined } | undefined;
 }
 
 export function pullFromCoreEvent(event: CoreEvent): PullRecord | undefined {
@@ -61,6 +63,7 @@ export function pullFromCoreEvent(event: CoreEvent): PullRecord | undefined {
     first,
     last,
     namespace: event.involvedObject?.namespace ?? event.metadata?.namespace,
+    pod: event.involvedObject?.name,
     uid: event.metadata?.uid,
   };
 }
@@ -76,6 +79,7 @@ export function pullFromEventsV1(event: EventsV1Event): PullRecord | undefined {
     first,
     last,
     namespace: event.regarding?.namespace ?? event.metadata?.namespace,
+    pod: event.regarding?.name,
     uid: event.metadata?.uid,
   };
 }

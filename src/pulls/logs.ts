@@ -67,7 +67,16 @@ function recordOf(entry: Record<string, unknown>): PullRecord | undefined {
   const involved = objectAt(payload ?? {}, 'involvedObject');
   const labels = objectAt(objectAt(entry, 'resource') ?? {}, 'labels');
   const namespace = involved?.namespace ?? labels?.namespace_name ?? entry.namespace;
-  return { image, count: 1, first: time, last: time, namespace: typeof namespace === 'string' ? namespace : undefined, uid: undefined };
+  const pod = involved?.name ?? labels?.pod_name;
+  return {
+    image,
+    count: 1,
+    first: time,
+    last: time,
+    namespace: typeof namespace === 'string' ? namespace : undefined,
+    pod: typeof pod === 'string' ? pod : undefined,
+    uid: undefined,
+  };
 }
 
 function objectAt(value: Record<string, unknown>, key: string): Record<string, unknown> | undefined {

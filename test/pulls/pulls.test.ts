@@ -33,7 +33,7 @@ describe('Pulling events', () => {
     const core = pullFromCoreEvent(coreEvent());
     const v1 = pullFromEventsV1({
       metadata: { uid: 'u1', namespace: 'web' },
-      regarding: { namespace: 'web' },
+      regarding: { namespace: 'web', name: 'web-1' },
       reason: 'Pulling',
       note: 'Pulling image "nginx:1.25"',
       deprecatedCount: 3,
@@ -67,7 +67,7 @@ describe('Pulling events', () => {
 describe('aggregatePulls', () => {
   it('groups by normalised reference, sorts by pulls and rates Docker Hub against 100 per 6 hours', () => {
     const at = (hour: number) => new Date(Date.UTC(2026, 10, 20, hour));
-    const record = (image: string, count: number, first: number, last: number) => ({ image, count, first: at(first), last: at(last), namespace: 'a', uid: undefined });
+    const record = (image: string, count: number, first: number, last: number) => ({ image, count, first: at(first), last: at(last), namespace: 'a', pod: undefined, uid: undefined });
     const summary = aggregatePulls(
       [
         record('nginx:1.25', 30, 0, 6),

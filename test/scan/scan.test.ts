@@ -26,10 +26,13 @@ describe('scanText', () => {
   });
 });
 
+/** The example repository's folders (examples/ also holds other commands' inputs). */
+const exampleRepository = ['examples/app', 'examples/compose', 'examples/helm-chart', 'examples/k8s', 'examples/kustomize', 'examples/tools'];
+
 describe('scanPaths over examples/', () => {
   it('finds what a repository pulls and nothing grep would invent', async () => {
     const { config } = await loadConfig('examples/mirrorhook.yaml');
-    const result = await scanPaths(['examples'], createMapper(config));
+    const result = await scanPaths(exampleRepository, createMapper(config));
     const listed = result.files
       .flatMap((file) => file.occurrences)
       .filter((occurrence) => occurrence.standing === 'third-party' && occurrence.skipReason === undefined)

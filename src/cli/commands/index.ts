@@ -10,6 +10,7 @@ import { pullsCommand } from './pulls.js';
 import { rewriteCommand } from './rewrite.js';
 import { scanCommand } from './scan.js';
 import { serveCommand } from './serve.js';
+import { verifyCommand } from './verify.js';
 
 /**
  * Every `mirrorhook <command>`, in the order `--help` lists them. A command is a thin shell over a library
@@ -27,4 +28,5 @@ export const commands: readonly Command[] = [
   pushCommand,
   pullCommand,
   certsCommand,
+  verifyCommand,
 ];
