@@ -37,6 +37,8 @@ export interface RegistryOptions {
   readonly tokenLifetimeSeconds?: number;
   /** Token mode: grant `pull` to anonymous requests (default false: anonymous gets no access). */
   readonly anonymousPull?: boolean;
+  /** Turn the access log on and count `/v2/` requests (for benchmarks comparing clients). */
+  readonly countRequests?: boolean;
 }
 
 export interface TestRegistry {
@@ -53,6 +55,8 @@ export interface TestRegistry {
   readonly storageDir: string;
   /** Token mode: every request the token server answered, for assertions about token caching. */
   readonly tokenRequests: readonly TokenRequest[];
+  /** With `countRequests`: `/v2/` requests the registry has logged so far. */
+  requestCount(): number;
   stop(): Promise<void>;
 }
 
@@ -80,7 +84,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     'log:',
     '  level: error',
     '  accesslog:',
-    '    disabled: true',
+    `    disabled: ${options.countRequests ? 'false' : 'true'}`,
     'storage:',
     '  filesystem:',
     `    rootdirectory: ${storageDir}`,
@@ -127,7 +131,14 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
   const configFile = join(workDir, 'config.yml');
   await writeFile(configFile, lines.join('\n') + '\n');
 
-  const child = spawn(registryBinary, ['serve', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(registryBinary, ['serve', configFile], { stdio: ['ignore', options.countRequests ? 'pipe' : 'ignore', 'pipe'] });
+  let requests = 0;
+  let partial = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) if (/"[A-Z]+ \/v2\//.test(line)) requests++;
+  });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-4000);
@@ -155,6 +166,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     caFile,
     storageDir,
     tokenRequests: tokenServer?.requests ?? [],
+    requestCount: () => requests,
     async stop() {
       if (child.exitCode === null) {
         child.kill('SIGTERM');
