@@ -55,6 +55,13 @@ export const errorCatalog = {
   MH_CONTAINERD_LAYOUT: { message: 'containerd cannot reach this mirror layout', exit: ExitCode.usage },
   MH_CONTAINERD_WRITE: { message: 'a containerd configuration file cannot be written', exit: ExitCode.failure },
 
+  // Google Artifact Registry
+  MH_GOOGLE_CREDENTIALS: { message: 'Google credentials are missing or unusable', exit: ExitCode.failure },
+  MH_GOOGLE_HOST: { message: 'not an Artifact Registry repository', exit: ExitCode.usage },
+  MH_GOOGLE_REPOSITORY_MISSING: { message: 'the Artifact Registry repository does not exist', exit: ExitCode.failure },
+  MH_GOOGLE_REPOSITORY_MODE: { message: 'the Artifact Registry repository is not the kind needed', exit: ExitCode.failure },
+  MH_GOOGLE_API: { message: 'the Artifact Registry API refused or failed the request', exit: ExitCode.failure },
+
   // Registries (the OCI distribution client)
   MH_REGISTRY_UNREACHABLE: { message: 'the registry cannot be reached', exit: ExitCode.failure },
   MH_REGISTRY_UNAUTHORIZED: { message: 'the registry refused access', exit: ExitCode.failure },

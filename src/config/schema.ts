@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { labelProblem, remoteRepositoryProblem } from '../google/repository.js';
 import { attestorProblem, ruleKeyProblem } from '../policy/binauthz.js';
 import { namePatternProblem } from '../policy/pattern.js';
 
@@ -35,6 +36,29 @@ export const MirrorConfigSchema = z
     layout: z.enum([Layout.hostPath, Layout.path, Layout.name]).default(Layout.hostPath),
     insecure: z.boolean().default(false),
     caFile: z.string().default(''),
+    // Artifact Registry (docs/adr/0051, 0052). Optional, not defaulted: absent means "not used"; src/google applies
+    // the defaults (false, a stock description, no labels, no remotes, ADC).
+    createRepository: z.boolean().optional(),
+    repositoryDescription: z.string().max(2048, 'at most 2048 characters').optional(),
+    repositoryLabels: z
+      .record(z.string())
+      .superRefine((labels, context) => {
+        for (const [key, value] of Object.entries(labels)) {
+          const message = labelProblem(key, value);
+          if (message !== undefined) context.addIssue({ code: z.ZodIssueCode.custom, message, path: [key] });
+        }
+      })
+      .optional(),
+    remotes: z
+      .record(z.string())
+      .superRefine((remotes, context) => {
+        for (const [host, repository] of Object.entries(remotes)) {
+          const message = remoteRepositoryProblem(host, repository);
+          if (message !== undefined) context.addIssue({ code: z.ZodIssueCode.custom, message, path: [host] });
+        }
+      })
+      .optional(),
+    googleJsonKeyFile: z.string().min(1, 'a path to a service-account key file').optional(),
   })
   .strict();
 

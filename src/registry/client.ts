@@ -12,7 +12,8 @@
  * Repositories are `{ domain, path }` (an ImageReference fits). Auth is automatic: anonymous, Basic, or the Bearer
  * token flow (tokens cached per scope until they expire; `willPush` asks for pull+push from the first request
  * so one token serves a whole copy; a scope is added when the registry answers `insufficient_scope`).
- * Credentials come from the pluggable `credentials` provider, asked once per host. Every failure is a
+ * Credentials come from the pluggable `credentials` provider, asked once per host (again once a credential's
+ * `expiresAt` has passed). Every failure is a
  * MirrorhookError with an MH_REGISTRY_ code; 404s on HEAD are `undefined`, not errors.
  */
 import { type Readable, pipeline } from 'node:stream';
@@ -40,6 +41,11 @@ export interface RepositoryRef {
 
 export interface RegistryClientOptions extends TransportOptions {
   readonly credentials?: CredentialProvider;
+  /**
+   * Called once per repository before the first write to it (and before reads of a repository declared with
+   * `willPush`): where a registry needs the repository to exist first (Artifact Registry), it is made here.
+   */
+  readonly prepareRepository?: (repo: RepositoryRef) => Promise<void>;
   /** Refuse manifests larger than this (default 4 MiB, the OCI limit registries apply). */
   readonly maxManifestBytes?: number;
   /** Chunk size for chunked uploads when the registry does not ask for more (default 16 MiB). */
@@ -87,6 +93,8 @@ export class RegistryClient {
   readonly #now: () => number;
   readonly #hosts = new Map<string, HostAuth>();
   readonly #pushRepos = new Set<string>();
+  readonly #prepareRepository: ((repo: RepositoryRef) => Promise<void>) | undefined;
+  readonly #prepared = new Map<string, Promise<void>>();
 
   constructor(options: RegistryClientOptions = {}) {
     this.transport = new RegistryTransport(options);
@@ -94,6 +102,7 @@ export class RegistryClient {
     this.#maxManifestBytes = options.maxManifestBytes ?? 4 * 1024 * 1024;
     this.#chunkSize = options.chunkSize ?? 16 * 1024 * 1024;
     this.#now = options.now ?? Date.now;
+    this.#prepareRepository = options.prepareRepository;
   }
 
   /** Declares that we will write to `repo`: its tokens ask for pull+push from the start (one token, not two). */
@@ -385,9 +394,30 @@ export class RegistryClient {
     return state;
   }
 
-  #credential(host: string, state: HostAuth, domain: string): Promise<Credential | undefined> {
+  async #credential(host: string, state: HostAuth, domain: string): Promise<Credential | undefined> {
+    const cached = state.credential;
+    if (cached !== undefined) {
+      const credential = await cached;
+      // A short-lived credential (cloud access token) is asked for again once it is due.
+      if (credential?.expiresAt === undefined || credential.expiresAt > this.#now()) return credential;
+      if (state.credential === cached) state.credential = undefined;
+    }
     state.credential ??= this.#credentials(credentialHostKey(domain === 'docker.io' ? domain : host));
     return state.credential;
+  }
+
+  /** Runs `prepareRepository` once per repository; a failure is not remembered, so a later write tries again. */
+  #prepare(host: string, repo: RepositoryRef): Promise<void> {
+    const prepare = this.#prepareRepository;
+    if (prepare === undefined) return Promise.resolve();
+    const key = `${host}/${repo.path}`;
+    let ready = this.#prepared.get(key);
+    if (ready === undefined) {
+      ready = prepare(repo);
+      this.#prepared.set(key, ready);
+      ready.catch(() => this.#prepared.delete(key));
+    }
+    return ready;
   }
 
   /** Before streaming a body (which cannot be re-sent after a 401), learn how the host wants us to authenticate. */
@@ -405,6 +435,7 @@ export class RegistryClient {
     const host = apiHost(repo.domain);
     const state = this.#host(host);
     const pushing = access === 'push' || this.#pushRepos.has(`${host}/${repo.path}`);
+    if (pushing) await this.#prepare(host, repo);
     let scopes = mergeScopes([repositoryScope(repo.path, pushing ? 'push' : 'pull'), ...extraScopes]);
     const replayable = httpRequest.body === undefined || Buffer.isBuffer(httpRequest.body);
     let rejected: string | undefined;

@@ -17,10 +17,14 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { MirrorhookError } from '../errors.js';
 
-/** Basic credentials, or an identity/registry token the registry's token server accepts. */
-export type Credential =
+/**
+ * Basic credentials, or an identity/registry token the registry's token server accepts. `expiresAt` (ms since the
+ * epoch) marks a short-lived credential (a cloud access token): the client asks its provider again after it.
+ */
+export type Credential = (
   | { readonly kind: 'basic'; readonly username: string; readonly password: string }
-  | { readonly kind: 'bearer'; readonly token: string };
+  | { readonly kind: 'bearer'; readonly token: string }
+) & { readonly expiresAt?: number };
 
 export type CredentialProvider = (registryHost: string) => Promise<Credential | undefined>;
 
