@@ -1,6 +1,7 @@
 export { AdmissionMode, Outcome, admit, rewriteCandidates, truncate, warningMaxLength } from './admit.js';
 export type { AdmissionResult, GateVerdict, RewriteCandidate, RewriteGate } from './admit.js';
-export { annotations, labels, ContainerList } from './pod.js';
+export { annotations, labels, ContainerList, podDisplayName, pullIdentity } from './pod.js';
+export type { PodLike } from './pod.js';
 export type { ContainerDecision } from './pod.js';
 export { parseAdmissionReview, reviewResponse } from './review.js';
 export type { AdmissionResponse, AdmissionReview, AdmissionReviewResponse } from './review.js';

@@ -33,7 +33,18 @@ export interface ContainerDecision extends ContainerImage {
 /** What a Pod looks like to mirrorhook: only the fields it reads. Anything else is carried through untouched. */
 export interface PodLike {
   metadata?: { name?: string; generateName?: string; labels?: Record<string, unknown>; annotations?: Record<string, unknown> };
-  spec?: Partial<Record<ContainerList, unknown>>;
+  spec?: Partial<Record<ContainerList, unknown>> & { serviceAccountName?: unknown; imagePullSecrets?: unknown };
+}
+
+/** Where a Pod's images are pulled with: its ServiceAccount and the names of its imagePullSecrets. */
+export function pullIdentity(pod: PodLike): { serviceAccount: string; imagePullSecrets: string[] } {
+  const spec = pod.spec ?? {};
+  const serviceAccount = typeof spec.serviceAccountName === 'string' && spec.serviceAccountName !== '' ? spec.serviceAccountName : 'default';
+  const secrets = Array.isArray(spec.imagePullSecrets) ? (spec.imagePullSecrets as unknown[]) : [];
+  const imagePullSecrets = secrets
+    .map((entry) => (entry !== null && typeof entry === 'object' ? (entry as { name?: unknown }).name : undefined))
+    .filter((name): name is string => typeof name === 'string' && name !== '');
+  return { serviceAccount, imagePullSecrets };
 }
 
 /** Lists every container image of a Pod-shaped object, or says why it cannot (a malformed object). */

@@ -118,6 +118,18 @@ export const CredentialsConfigSchema = z
   })
   .strict();
 
+/** Background mirroring's use of the Kubernetes API (pull secrets, copy Leases, failure Events). */
+export const KubernetesConfigSchema = z
+  .object({
+    /** auto: when running in a cluster (or KUBECONFIG is set); true: required; false: never. */
+    enabled: z.union([z.literal('auto'), z.boolean()]).default('auto'),
+    /** Namespace of the per-image copy Leases; default: the webhook's own (POD_NAMESPACE), else "mirrorhook". */
+    leaseNamespace: z.string().default(''),
+    /** A kubeconfig file; default: in-cluster, else KUBECONFIG / ~/.kube/config. */
+    kubeconfig: z.string().default(''),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     mirror: MirrorConfigSchema,
@@ -134,6 +146,7 @@ export const ConfigSchema = z
     catalog: CatalogConfigSchema.default({}),
     audit: AuditConfigSchema.default({}),
     credentials: CredentialsConfigSchema.default({}),
+    kubernetes: KubernetesConfigSchema.default({}),
     policy: PolicyConfigSchema.optional(),
   })
   .strict();

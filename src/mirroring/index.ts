@@ -1,8 +1,11 @@
 /**
  * Wires background mirroring for `serve`: one RegistryClient (pools, auth, retries) shared by the catalog's
- * HEADs, the tag refresh and the copy engine; metrics and logs on every copy.
+ * HEADs, the tag refresh and the copy engine; per-Pod pull secrets, copy Leases and failure Events when a
+ * Kubernetes API is at hand; metrics and a log line for every copy.
  */
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import * as k8s from '@kubernetes/client-node';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/schema.js';
 import { copyImages } from '../copy/executor.js';
@@ -10,13 +13,16 @@ import { MirrorhookError, describeError } from '../errors.js';
 import { parseMirrorRegistry } from '../mapping/index.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { formatReference } from '../reference/index.js';
-import { RegistryClient, type RegistryHostOptions, dockerConfigProvider } from '../registry/index.js';
+import { type CredentialProvider, RegistryClient, type RegistryHostOptions, chainProviders, dockerConfigProvider } from '../registry/index.js';
 import { MirrorCatalog } from './catalog.js';
+import { CopyEvents, CopyLeases, PullSecrets } from './cluster.js';
 import { type CopyJob, type CopyOutcome, CopyQueue } from './queue.js';
 import { Mirroring } from './service.js';
 
 export { MirrorCatalog } from './catalog.js';
 export type { Presence } from './catalog.js';
+export { CopyEvents, CopyLeases, PullSecrets } from './cluster.js';
+export type { PodOrigin } from './cluster.js';
 export { CopyQueue } from './queue.js';
 export type { CopyJob, CopyOutcome } from './queue.js';
 export { Mirroring } from './service.js';
@@ -28,10 +34,37 @@ export function needsMirroring(config: Config): boolean {
 
 export interface MirroringRuntime {
   readonly mirroring: Mirroring;
+  /** Whether pull secrets, Leases and Events are on (a Kubernetes API was found). */
+  readonly cluster: boolean;
   close(): Promise<void>;
 }
 
-export function createMirroring(config: Config, metrics: Metrics, log: FastifyBaseLogger, env: NodeJS.ProcessEnv): MirroringRuntime {
+export interface MirroringEnvironment {
+  readonly env: NodeJS.ProcessEnv;
+  /** The Kubernetes API to use; undefined = decide from config (`kubernetes.enabled`) and the environment. */
+  readonly kubeConfig?: k8s.KubeConfig | undefined;
+}
+
+/** The KubeConfig background mirroring should use, or undefined when it runs without a cluster. */
+export function clusterConfig(config: Config, env: NodeJS.ProcessEnv): k8s.KubeConfig | undefined {
+  const enabled = config.kubernetes.enabled;
+  if (enabled === false) return undefined;
+  const file = config.kubernetes.kubeconfig;
+  const available = file !== '' || env.KUBERNETES_SERVICE_HOST !== undefined || env.KUBECONFIG !== undefined;
+  if (enabled === 'auto' && !available) return undefined;
+  const kubeConfig = new k8s.KubeConfig();
+  try {
+    if (file === '') kubeConfig.loadFromDefault();
+    else kubeConfig.loadFromFile(file);
+  } catch (error) {
+    throw new MirrorhookError('MH_KUBE_CONFIG', `kubernetes.enabled is ${String(enabled)}: ${describeError(error)}`);
+  }
+  if (kubeConfig.getCurrentCluster() === null) throw new MirrorhookError('MH_KUBE_CONFIG', 'kubernetes.enabled is true but no cluster is configured');
+  return kubeConfig;
+}
+
+export async function createMirroring(config: Config, metrics: Metrics, log: FastifyBaseLogger, environment: MirroringEnvironment): Promise<MirroringRuntime> {
+  const { env } = environment;
   const mirror = parseMirrorRegistry(config.mirror.registry);
   let ca: string | undefined;
   if (config.mirror.caFile !== '') {
@@ -42,28 +75,66 @@ export function createMirroring(config: Config, metrics: Metrics, log: FastifyBa
     }
   }
   const mirrorHost: RegistryHostOptions = { ...(config.mirror.insecure ? { insecure: true } : {}), ...(ca === undefined ? {} : { ca }) };
-  const client = new RegistryClient({
-    credentials:
-      config.credentials.dockerConfig === '' ? dockerConfigProvider({ env }) : dockerConfigProvider({ env, file: config.credentials.dockerConfig }),
-    hostOptions: (host) => (host === mirror.domain ? mirrorHost : {}),
-    // The catalog asks on the admission path's behalf: a mirror that does not answer must not be retried for long.
-    retry: { attempts: 3, maxDelayMs: 2_000 },
-  });
-  const catalog = new MirrorCatalog(client, {
-    presentTtlMs: config.catalog.presentTtlSeconds * 1000,
-    absentTtlMs: config.catalog.absentTtlSeconds * 1000,
-    onLookup: (result, state) => metrics.catalogLookups.inc({ result, state }),
-    onError: (target, error) => log.warn({ target, error: describeError(error) }, 'mirror lookup failed'),
-  });
-  const copy = async (job: CopyJob): Promise<CopyOutcome> => {
-    const started = Date.now();
-    const [result] = await copyImages(client, [{ source: job.source, target: job.target }], { jobs: 4, signatures: true });
-    const durationMs = Date.now() - started;
-    if (result === undefined || result.status === 'failed' || result.status === 'planned') {
-      return { status: 'failed', code: result?.error?.code ?? 'MH_COPY_FAILED', message: result?.error?.message ?? 'no result', durationMs };
+  const hostOptions = (host: string): RegistryHostOptions => (host === mirror.domain ? mirrorHost : {});
+  const baseCredentials =
+    config.credentials.dockerConfig === '' ? dockerConfigProvider({ env }) : dockerConfigProvider({ env, file: config.credentials.dockerConfig });
+  // The catalog asks on the admission path's behalf: a mirror that does not answer must not be retried for long.
+  const client = new RegistryClient({ credentials: baseCredentials, hostOptions, retry: { attempts: 3, maxDelayMs: 2_000 } });
+
+  const kubeConfig = 'kubeConfig' in environment ? environment.kubeConfig : clusterConfig(config, env);
+  let pullSecrets: PullSecrets | undefined;
+  let leases: CopyLeases | undefined;
+  let events: CopyEvents | undefined;
+  if (kubeConfig !== undefined) {
+    const identity = env.POD_NAME ?? `${hostname()}-${process.pid}`;
+    pullSecrets = PullSecrets.fromKubeConfig(kubeConfig, (message) => log.warn(message));
+    leases = new CopyLeases(kubeConfig.makeApiClient(k8s.CoordinationV1Api), {
+      namespace: config.kubernetes.leaseNamespace || env.POD_NAMESPACE || 'mirrorhook',
+      holder: identity,
+    });
+    events = new CopyEvents(kubeConfig.makeApiClient(k8s.CoreV1Api), identity);
+    try {
+      await pullSecrets.start();
+    } catch (error) {
+      // Fail open: without the cache, copies use the configured credentials only.
+      log.warn({ error: describeError(error) }, 'cannot watch Secrets and ServiceAccounts; copies use the configured credentials only');
+      pullSecrets = undefined;
     }
-    return { status: result.status, digest: result.digest, bytes: result.bytes, durationMs };
+  }
+
+  const copyWith = async (job: CopyJob): Promise<CopyOutcome> => {
+    const started = Date.now();
+    let copyClient = client;
+    if (job.origin !== undefined && pullSecrets !== undefined) {
+      // The Pod's own pull secrets first; a client per such copy keeps their tokens apart from other Pods'.
+      const credentials: CredentialProvider = chainProviders(pullSecrets.providerFor(job.origin), baseCredentials);
+      copyClient = new RegistryClient({ credentials, hostOptions });
+    }
+    try {
+      const [result] = await copyImages(copyClient, [{ source: job.source, target: job.target }], { jobs: 4, signatures: true });
+      const durationMs = Date.now() - started;
+      if (result === undefined || result.status === 'failed' || result.status === 'planned') {
+        return { status: 'failed', code: result?.error?.code ?? 'MH_COPY_FAILED', message: result?.error?.message ?? 'no result', durationMs };
+      }
+      return { status: result.status, digest: result.digest, bytes: result.bytes, durationMs };
+    } finally {
+      if (copyClient !== client) await copyClient.close();
+    }
   };
+  const copy = async (job: CopyJob): Promise<CopyOutcome> => {
+    if (leases === undefined) return copyWith(job);
+    const started = Date.now();
+    let held;
+    try {
+      held = await leases.withLease(formatReference(job.target), () => copyWith(job));
+    } catch (error) {
+      // No Lease API (RBAC, outage): copying twice is wasteful but correct; not copying is worse.
+      log.warn({ error: describeError(error) }, 'copy Lease unavailable; copying without it');
+      return copyWith(job);
+    }
+    return held.ran ? held.value : { status: 'elsewhere', holder: held.holder, durationMs: Date.now() - started };
+  };
+
   const queue = new CopyQueue(copy, {
     concurrency: config.copyJobs,
     onDepth: (depth) => metrics.copyQueueDepth.set(depth),
@@ -74,6 +145,8 @@ export function createMirroring(config: Config, metrics: Metrics, log: FastifyBa
       const fields = { source: formatReference(job.source), target: formatReference(job.target), attempt, durationMs: outcome.durationMs };
       if (outcome.status === 'failed') {
         log.warn({ ...fields, code: outcome.code, error: outcome.message }, 'background copy failed');
+      } else if (outcome.status === 'elsewhere') {
+        log.info({ ...fields, holder: outcome.holder }, 'background copy left to the replica holding its Lease');
       } else {
         metrics.copyBytes.inc({ registry }, outcome.bytes);
         log.info({ ...fields, status: outcome.status, digest: outcome.digest, bytes: outcome.bytes }, 'background copy done');
@@ -82,17 +155,29 @@ export function createMirroring(config: Config, metrics: Metrics, log: FastifyBa
   });
   const mirroring = new Mirroring({
     config,
-    catalog,
+    catalog: new MirrorCatalog(client, {
+      presentTtlMs: config.catalog.presentTtlSeconds * 1000,
+      absentTtlMs: config.catalog.absentTtlSeconds * 1000,
+      onLookup: (result, state) => metrics.catalogLookups.inc({ result, state }),
+      onError: (target, error) => log.warn({ target, error: describeError(error) }, 'mirror lookup failed'),
+    }),
     queue,
     sources: client,
     log: (level, message, fields) => log[level](fields, message),
+    onCopyFailed: (job, outcome) => {
+      if (events === undefined || job.origin === undefined) return;
+      events
+        .copyFailed(job.origin, formatReference(job.source), formatReference(job.target), `${outcome.code}: ${outcome.message}`)
+        .catch((error: unknown) => log.warn({ error: describeError(error) }, 'cannot post the copy-failure Event'));
+    },
   });
   return {
     mirroring,
+    cluster: kubeConfig !== undefined,
     async close() {
       await mirroring.close();
+      await pullSecrets?.stop();
       await client.close();
     },
   };
 }
-

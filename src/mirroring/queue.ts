@@ -9,15 +9,20 @@
  */
 import { describeError } from '../errors.js';
 import { type ImageReference, formatReference } from '../reference/index.js';
+import type { PodOrigin } from './cluster.js';
 
 export interface CopyJob {
   readonly source: ImageReference;
   readonly target: ImageReference;
+  /** The Pod that needed it: whose pull secrets to use, where to report a failure. */
+  readonly origin?: PodOrigin;
 }
 
 export type CopyOutcome =
   | { readonly status: 'copied' | 'up-to-date'; readonly digest: string | undefined; readonly bytes: number; readonly durationMs: number }
-  | { readonly status: 'failed'; readonly code: string; readonly message: string; readonly durationMs: number };
+  | { readonly status: 'failed'; readonly code: string; readonly message: string; readonly durationMs: number }
+  /** Another replica holds this image's copy Lease and is copying it. */
+  | { readonly status: 'elsewhere'; readonly holder: string; readonly durationMs: number };
 
 /** Copies one image; the copy engine fits behind this. */
 export type CopyFunction = (job: CopyJob) => Promise<CopyOutcome>;

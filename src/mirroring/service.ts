@@ -15,6 +15,7 @@ import { SkipReason } from '../mapping/index.js';
 import { describeError } from '../errors.js';
 import { formatReference, manifestSelector } from '../reference/index.js';
 import type { MirrorCatalog, Presence } from './catalog.js';
+import type { PodOrigin } from './cluster.js';
 import type { CopyJob, CopyOutcome, CopyQueue } from './queue.js';
 
 const GateReason = { notInMirror: SkipReason.notInMirror, mirrorUnknown: SkipReason.mirrorUnknown } as const;
@@ -31,11 +32,15 @@ export interface MirroringOptions {
   readonly sources: SourceHeader;
   readonly now?: () => number;
   readonly log?: (level: 'info' | 'warn', message: string, fields: Record<string, unknown>) => void;
+  /** Called once per copy that finally failed (after retries), e.g. to post a Kubernetes Event. */
+  readonly onCopyFailed?: (job: CopyJob, outcome: Extract<CopyOutcome, { status: 'failed' }>) => void;
 }
 
 export interface PrepareContext {
   readonly dryRun: boolean;
   readonly audit: boolean;
+  /** The Pod being admitted, for its pull secrets and failure Events. */
+  readonly origin?: PodOrigin;
 }
 
 export class Mirroring {
@@ -45,6 +50,7 @@ export class Mirroring {
   readonly #sources: SourceHeader;
   readonly #now: () => number;
   readonly #log: NonNullable<MirroringOptions['log']>;
+  readonly #onCopyFailed: NonNullable<MirroringOptions['onCopyFailed']>;
   /** target → when its source tag was last compared with the mirror. */
   readonly #tagCheckedAt = new Map<string, number>();
 
@@ -55,10 +61,12 @@ export class Mirroring {
     this.#sources = options.sources;
     this.#now = options.now ?? Date.now;
     this.#log = options.log ?? (() => undefined);
+    this.#onCopyFailed = options.onCopyFailed ?? (() => undefined);
   }
 
   /** Gathers what the gate needs for these jobs, within the admission latency budget (and the copy deadline). */
-  async prepare(jobs: readonly CopyJob[], context: PrepareContext): Promise<RewriteGate> {
+  async prepare(candidates: readonly CopyJob[], context: PrepareContext): Promise<RewriteGate> {
+    const jobs = context.origin === undefined ? candidates : candidates.map((job) => ({ ...job, origin: context.origin }));
     const mayCopy = !context.dryRun && this.#config.copy !== CopyPolicy.none && (!context.audit || this.#config.audit.prefetch);
     if (this.#config.swap === SwapPolicy.always) {
       if (mayCopy) for (const job of jobs) this.#ensureMirrored(job);
@@ -98,11 +106,16 @@ export class Mirroring {
     }
     if (this.#config.copy === CopyPolicy.wait) {
       const outcome = await this.#queue.waitFor(job, this.#config.copyDeadlineSeconds * 1000);
-      if (outcome !== undefined && outcome.status !== 'failed') {
+      if (outcome?.status === 'copied' || outcome?.status === 'up-to-date') {
         this.#catalog.markPresent(job.target, outcome.digest);
         return { rewrite: true };
       }
-      const why = outcome === undefined ? `copy still running after ${this.#config.copyDeadlineSeconds} s, continues in the background` : `copy failed: ${outcome.message}`;
+      const why =
+        outcome === undefined
+          ? `copy still running after ${this.#config.copyDeadlineSeconds} s, continues in the background`
+          : outcome.status === 'elsewhere'
+            ? `another replica (${outcome.holder}) is copying it`
+            : `copy failed: ${outcome.status === 'failed' ? outcome.message : outcome.status}`;
       return { rewrite: false, skipReason: GateReason.notInMirror, reason: `${GateReason.notInMirror}: ${why}` };
     }
     this.#enqueue(job);
@@ -126,8 +139,10 @@ export class Mirroring {
   }
 
   #settled(job: CopyJob, outcome: CopyOutcome): void {
-    if (outcome.status === 'failed') {
+    if (outcome.status === 'failed' || outcome.status === 'elsewhere') {
+      // Ask the mirror again next time: another replica may have it there by then.
       this.#catalog.invalidate(job.target);
+      if (outcome.status === 'failed') this.#onCopyFailed(job, outcome);
       return;
     }
     this.#catalog.markPresent(job.target, outcome.digest);

@@ -7,6 +7,9 @@ import {
   admit,
   parseAdmissionReview,
   reviewResponse,
+  type PodLike,
+  podDisplayName,
+  pullIdentity,
   rewriteCandidates,
 } from '../admission/index.js';
 import type { Config } from '../config/schema.js';
@@ -57,7 +60,9 @@ async function prepareGate(
   const candidates = rewriteCandidates(review, mapper);
   if (candidates.length === 0) return undefined;
   try {
-    return await mirroring.prepare(candidates, { dryRun: review.request.dryRun === true, audit: mode === AdmissionMode.audit });
+    const pod = (review.request.object ?? {}) as PodLike;
+    const origin = { namespace: review.request.namespace ?? '', pod: podDisplayName(pod, review.request.name), ...pullIdentity(pod) };
+    return await mirroring.prepare(candidates, { dryRun: review.request.dryRun === true, audit: mode === AdmissionMode.audit, origin });
   } catch (error) {
     log.error({ err: error }, 'mirror catalog failed; leaving images unchanged');
     const reason = `${SkipReason.mirrorUnknown}: ${describeError(error)}`;

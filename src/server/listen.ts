@@ -45,7 +45,8 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   let runtime: MirroringRuntime | undefined;
   if (needsMirroring(options.config)) {
     const log = options.logger === false ? silentLogger : options.logger;
-    runtime = createMirroring(options.config, metrics, log, options.env ?? process.env);
+    runtime = await createMirroring(options.config, metrics, log, { env: options.env ?? process.env });
+    log.info({ cluster: runtime.cluster }, runtime.cluster ? 'background mirroring on, with pull secrets, copy Leases and Events' : 'background mirroring on, without a Kubernetes API');
   }
   const webhook = buildApp({ config: options.config, logger: options.logger, tls: pair, metrics, ...(runtime ? { mirroring: runtime.mirroring } : {}) });
   const { app } = webhook;

@@ -59,7 +59,7 @@ async function harness(overrides: Record<string, unknown>): Promise<Harness> {
     'test',
   );
   const metrics = createMetrics({ processMetrics: false });
-  const runtime = createMirroring(config, metrics, pino({ level: 'silent' }), {});
+  const runtime = await createMirroring(config, metrics, pino({ level: 'silent' }), { env: {} });
   const webhook = buildApp({ config, logger: false, metrics, mirroring: runtime.mirroring });
   await webhook.app.ready();
   return {
