@@ -7,12 +7,13 @@ import { type PullTally, pullFromCoreEvent, pullFromEventsV1 } from './events.js
  * Reads `Pulling` events of every namespace from both event APIs (core/v1 and events.k8s.io/v1 show the same
  * objects, and the tally counts each uid once) into `tally`. Returns the core list's resourceVersion, for a watch.
  */
-export async function collectPullEvents(config: k8s.KubeConfig, tally: PullTally): Promise<string | undefined> {
+export async function collectPullEvents(config: k8s.KubeConfig, tally: PullTally, namespace?: string): Promise<string | undefined> {
   const core = config.makeApiClient(k8s.CoreV1Api);
   const events = config.makeApiClient(k8s.EventsV1Api);
   let resourceVersion: string | undefined;
   const coreItems = await listAll(async (request) => {
-    const page = await core.listEventForAllNamespaces({ ...request, fieldSelector: 'reason=Pulling' });
+    const query = { ...request, fieldSelector: 'reason=Pulling' };
+    const page = namespace === undefined ? await core.listEventForAllNamespaces(query) : await core.listNamespacedEvent({ ...query, namespace });
     resourceVersion = page.metadata?.resourceVersion;
     return page;
   }, 'list Pulling events (core/v1)');
@@ -20,7 +21,10 @@ export async function collectPullEvents(config: k8s.KubeConfig, tally: PullTally
     const record = pullFromCoreEvent(event);
     if (record !== undefined) tally.observe(record);
   }
-  const v1Items = await listAll((request) => events.listEventForAllNamespaces({ ...request, fieldSelector: 'reason=Pulling' }), 'list Pulling events (events.k8s.io/v1)');
+  const v1Items = await listAll((request) => {
+    const query = { ...request, fieldSelector: 'reason=Pulling' };
+    return namespace === undefined ? events.listEventForAllNamespaces(query) : events.listNamespacedEvent({ ...query, namespace });
+  }, 'list Pulling events (events.k8s.io/v1)');
   for (const event of v1Items) {
     const record = pullFromEventsV1(event);
     if (record !== undefined) tally.observe(record);
@@ -32,17 +36,23 @@ export async function collectPullEvents(config: k8s.KubeConfig, tally: PullTally
  * Keeps counting for `durationMs` beyond what the events hold now (events expire after an hour by default): every
  * new or updated `Pulling` event goes into the tally. A watch the server ends early is resumed from a fresh list.
  */
-export async function watchPullEvents(config: k8s.KubeConfig, tally: PullTally, durationMs: number, stop: AbortSignal): Promise<void> {
+export async function watchPullEvents(
+  config: k8s.KubeConfig,
+  tally: PullTally,
+  durationMs: number,
+  stop: AbortSignal,
+  namespace?: string,
+): Promise<void> {
   const deadline = Date.now() + durationMs;
   const finished = new AbortController();
   const timer = setTimeout(() => finished.abort(), durationMs);
   const onStop = (): void => finished.abort();
   stop.addEventListener('abort', onStop, { once: true });
   try {
-    let resourceVersion = await collectPullEvents(config, tally);
+    let resourceVersion = await collectPullEvents(config, tally, namespace);
     while (!finished.signal.aborted && Date.now() < deadline) {
-      await watchOnce(config, tally, resourceVersion, finished.signal);
-      if (!finished.signal.aborted) resourceVersion = await collectPullEvents(config, tally);
+      await watchOnce(config, tally, resourceVersion, finished.signal, namespace);
+      if (!finished.signal.aborted) resourceVersion = await collectPullEvents(config, tally, namespace);
     }
   } finally {
     clearTimeout(timer);
@@ -50,7 +60,13 @@ export async function watchPullEvents(config: k8s.KubeConfig, tally: PullTally, 
   }
 }
 
-async function watchOnce(config: k8s.KubeConfig, tally: PullTally, resourceVersion: string | undefined, signal: AbortSignal): Promise<void> {
+async function watchOnce(
+  config: k8s.KubeConfig,
+  tally: PullTally,
+  resourceVersion: string | undefined,
+  signal: AbortSignal,
+  namespace: string | undefined,
+): Promise<void> {
   const watch = new k8s.Watch(config);
   await new Promise<void>((resolve, reject) => {
     let request: AbortController | undefined;
@@ -63,7 +79,7 @@ async function watchOnce(config: k8s.KubeConfig, tally: PullTally, resourceVersi
     };
     watch
       .watch(
-        '/api/v1/events',
+        namespace === undefined ? '/api/v1/events' : `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`,
         { fieldSelector: 'reason=Pulling', allowWatchBookmarks: true, ...(resourceVersion === undefined ? {} : { resourceVersion }) },
         (type: string, object: unknown) => {
           if (type !== 'ADDED' && type !== 'MODIFIED') return;

@@ -13,7 +13,7 @@ import { type Command, type CommandIo, commonOptions, formatTable, outputOption,
 export const pullsCommand: Command = {
   name: 'pulls',
   summary: 'pull frequency per image, from cluster Pulling events or an exported Cloud Logging / BigQuery result',
-  usage: `Usage: mirrorhook pulls [--kubeconfig FILE] [--watch DURATION] [options]
+  usage: `Usage: mirrorhook pulls [--kubeconfig FILE] [-n NAMESPACE] [--watch DURATION] [options]
        mirrorhook pulls --from-logs FILE [options]
 
 Counts image pulls per image, most pulled first, with first and last seen, the source registry, and the
@@ -25,6 +25,7 @@ Events expire (an hour by default), so --watch keeps counting new pulls for that
   --from-logs FILE     a \`gcloud logging read --format=json\` export, or BigQuery rows (bq query
                        --format=json, or JSON lines) with jsonPayload.message
   --watch DURATION     keep watching events this long (90s, 10m, 2h) and count every pull
+  -n, --namespace NS   only this namespace (default: every namespace)
   --kubeconfig FILE    kubeconfig (default: KUBECONFIG, ~/.kube/config, or in-cluster)
   --config FILE        configuration (default: mirrorhook.yaml if present, else the built-in default)
   -o, --output FMT     text (a table) or json (one object per image)
@@ -39,6 +40,7 @@ Example:
       'from-logs': { type: 'string' },
       watch: { type: 'string' },
       kubeconfig: { type: 'string' },
+      namespace: { type: 'string', short: 'n' },
     });
     if (values.help) {
       io.stdout.write(`${this.usage}\n`);
@@ -47,8 +49,8 @@ Example:
     const format = parseOutputFormat(values.output);
     if (positionals.length > 0) throw new MirrorhookError('MH_USAGE', `pulls takes no arguments, got "${positionals.join(' ')}" (see mirrorhook pulls --help)`);
     const fromLogs = values['from-logs'];
-    if (fromLogs !== undefined && (values.watch !== undefined || values.kubeconfig !== undefined)) {
-      throw new MirrorhookError('MH_USAGE', '--from-logs reads a file; --watch and --kubeconfig are for cluster events');
+    if (fromLogs !== undefined && (values.watch !== undefined || values.kubeconfig !== undefined || values.namespace !== undefined)) {
+      throw new MirrorhookError('MH_USAGE', '--from-logs reads a file; --watch, --namespace and --kubeconfig are for cluster events');
     }
     const watchMs = values.watch === undefined ? undefined : parseDuration(values.watch, '--watch');
     const { config } = await loadConfig(values.config);
@@ -68,10 +70,10 @@ Example:
     } else {
       const kube = loadKubeConfig(values.kubeconfig);
       if (watchMs === undefined) {
-        await collectPullEvents(kube, tally);
+        await collectPullEvents(kube, tally, values.namespace);
       } else {
         io.stderr.write(`mirrorhook pulls: watching Pulling events for ${values.watch ?? ''} (Ctrl-C prints what was counted)\n`);
-        await watchPullEvents(kube, tally, watchMs, io.stopSignal);
+        await watchPullEvents(kube, tally, watchMs, io.stopSignal, values.namespace);
       }
     }
     print(io, format, aggregatePulls(tally.records(), mapper));

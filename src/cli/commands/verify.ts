@@ -10,13 +10,14 @@ import { type Command, commonOptions, formatTable, outputOption, parseCommandArg
 export const verifyCommand: Command = {
   name: 'verify',
   summary: 'check that running containers and recent pulls in a cluster come from the mirror',
-  usage: `Usage: mirrorhook verify [--since DURATION] [--kubeconfig FILE] [--config FILE] [--output text|json]
+  usage: `Usage: mirrorhook verify [--since DURATION] [-n NAMESPACE] [--kubeconfig FILE] [--config FILE] [--output text|json]
 
 Lists every running container (all namespaces) and every Pulling event since DURATION ago whose image is
 not from the mirror. Exit 0 when there are none, 1 (MH_VERIFY_NOT_MIRRORED) when there are. Images that
 sources.include/exclude leave out on purpose do not count.
 
   --since DURATION     how far back pulls count (default 1h; events live about an hour)
+  -n, --namespace NS   only this namespace (default: every namespace)
   --kubeconfig FILE    kubeconfig (default: KUBECONFIG, ~/.kube/config, or in-cluster)
   --config FILE        configuration (default: mirrorhook.yaml if present, else the built-in default)
   -o, --output FMT     text (a table) or json (one object per container or pull)
@@ -29,6 +30,7 @@ Example:
       ...outputOption,
       since: { type: 'string' },
       kubeconfig: { type: 'string' },
+      namespace: { type: 'string', short: 'n' },
     });
     if (values.help) {
       io.stdout.write(`${this.usage}\n`);
@@ -39,7 +41,7 @@ Example:
     const sinceMs = parseDuration(values.since ?? '1h', '--since');
     const { config } = await loadConfig(values.config);
     const mapper = createMapper(config);
-    const { pods, pulls } = await readClusterState(loadKubeConfig(values.kubeconfig));
+    const { pods, pulls } = await readClusterState(loadKubeConfig(values.kubeconfig), values.namespace);
     const report = verifyCluster(pods, pulls, new Date(Date.now() - sinceMs), mapper);
     const mirror = formatMirrorRegistry(mapper.mirror);
 
