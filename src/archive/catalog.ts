@@ -49,7 +49,7 @@ export async function readCatalog(source: ArchiveSource): Promise<Catalog> {
       magic: magic ?? Buffer.alloc(0),
       bytes: retain ? Buffer.concat(kept) : undefined,
     });
-  });
+  }, undefined, 4);
   return { files, links: new Map(source.links) };
 }
 

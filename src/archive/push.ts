@@ -6,6 +6,9 @@ import { readCatalog } from './catalog.js';
 import { type ArchiveImage, type ArchivePlan, planArchive } from './layout.js';
 import type { ArchiveSource } from './source.js';
 
+/** Blobs uploaded at once when the archive is a folder (a tar is one stream and goes one blob at a time). */
+export const uploadConcurrency = 4;
+
 export interface PushTarget {
   /** The archive's name for the image. */
   readonly source: string;
@@ -105,6 +108,7 @@ export async function pushArchive(
         done.add(digest);
       },
       (path) => byPath.has(path),
+      uploadConcurrency,
     );
     const unsent = [...missing.keys()].filter((digest) => !done.has(digest));
     if (unsent.length > 0) {

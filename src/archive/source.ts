@@ -32,8 +32,9 @@ export interface ArchiveSource {
   /**
    * Visits every regular file in archive order (a directory: sorted paths). `wanted` narrows the visit; for a tar
    * the other files are still read past. Corruption (truncation, a bad compressed stream) throws MH_ARCHIVE_CORRUPT.
+   * `concurrency` lets a folder visit several files at once (a tar is one stream, so it always visits one by one).
    */
-  forEach(visit: (entry: ArchiveEntry) => Promise<void>, wanted?: (path: string) => boolean): Promise<void>;
+  forEach(visit: (entry: ArchiveEntry) => Promise<void>, wanted?: (path: string) => boolean, concurrency?: number): Promise<void>;
 }
 
 /** What spawns `xz -dc`; tests and machines without xz may pass their own. */
@@ -89,18 +90,23 @@ function directorySource(root: string): ArchiveSource {
     file: root,
     kind: 'directory',
     links: new Map(),
-    async forEach(visit, wanted = () => true) {
-      for (const path of await listFiles(root)) {
-        if (!wanted(path)) continue;
-        const full = join(root, ...path.split('/'));
-        const { size } = await stat(full);
-        const stream = createReadStream(full);
-        try {
-          await visit({ path, size, stream });
-        } finally {
-          stream.destroy();
+    async forEach(visit, wanted = () => true, concurrency = 1) {
+      const paths = (await listFiles(root)).filter((path) => wanted(path));
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < paths.length) {
+          const path = paths[next++] ?? '';
+          const full = join(root, ...path.split('/'));
+          const { size } = await stat(full);
+          const stream = createReadStream(full);
+          try {
+            await visit({ path, size, stream });
+          } finally {
+            stream.destroy();
+          }
         }
-      }
+      };
+      await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, paths.length)) }, worker));
     },
   };
 }
