@@ -35,6 +35,11 @@ export function requestsFromList(text: string, mapper: Mapper): { requests: Copy
       rejected.push({ line: index + 1, input, reason: `${decision.action}: ${decision.reason}` });
       return;
     }
+    if (decision.remote !== undefined) {
+      // A remote repository (pull-through cache) fetches the image itself and refuses pushes.
+      rejected.push({ line: index + 1, input, reason: `remote: ${decision.reason}` });
+      return;
+    }
     const { source, target } = decision;
     const key = `${formatReference(source)} ${formatReference(target)}`;
     if (seen.has(key)) return;

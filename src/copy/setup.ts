@@ -29,6 +29,8 @@ export interface CopyClientSettings {
   readonly sourceCaFile?: string | undefined;
   /** More providers, asked before the flags and the Docker config (for example cloud access tokens). */
   readonly extraProviders?: readonly CredentialProvider[];
+  /** Providers asked last, when neither the flags nor the Docker config know the host (Google ADC tokens). */
+  readonly fallbackProviders?: readonly CredentialProvider[];
   readonly clientOptions?: Omit<RegistryClientOptions, 'credentials' | 'hostOptions'>;
   readonly readFile?: (file: string) => Promise<string>;
 }
@@ -69,6 +71,7 @@ export async function createCopyClient(settings: CopyClientSettings): Promise<Re
     ...(settings.extraProviders ?? []),
     staticProvider(fixed),
     dockerConfigProvider({ env: settings.env, file: settings.authFile }),
+    ...(settings.fallbackProviders ?? []),
   );
   return new RegistryClient({
     ...settings.clientOptions,

@@ -91,13 +91,15 @@ export function artifactRegistryApi(options: RepositoryApiOptions = {}): Reposit
   let client: Promise<LibraryClient> | undefined;
   const open = (): Promise<LibraryClient> => {
     client ??= (async () => {
+      const endpoint = options.endpoint === undefined ? {} : endpointOptions(options.endpoint);
       const { ArtifactRegistryClient } = await import('@google-cloud/artifact-registry');
+      // The library takes any google-auth-library client; the narrow type keeps callers free to build one.
+      const authClient = options.auth === undefined ? undefined : ((await options.auth.getClient()) as never);
       return new ArtifactRegistryClient({
         fallback: true,
         scopes: [cloudPlatformScope],
-        ...(options.endpoint === undefined ? {} : endpointOptions(options.endpoint)),
-        // The library accepts any google-auth-library client; the narrow type keeps tests free to build one.
-        ...(options.auth === undefined ? {} : { auth: options.auth as never }),
+        ...endpoint,
+        ...(authClient === undefined ? {} : { authClient }),
       });
     })();
     return client;

@@ -11,7 +11,7 @@
  * Tokens and keys are never put into messages or logs: errors name the source (the file, ADC) only.
  * See docs/adr/0050-google-credentials.md.
  */
-import { GoogleAuth } from 'google-auth-library';
+import type { GoogleAuthOptions } from 'google-auth-library';
 import { MirrorhookError, describeError } from '../errors.js';
 import { type Credential, type CredentialProvider, credentialHostKey } from '../registry/credentials.js';
 import { isGoogleRegistryHost } from './repository.js';
@@ -45,6 +45,20 @@ const refreshMarginMs = 5 * 60 * 1000;
 /** When the library reports no expiry: ask again after a minute (it serves its cached token meanwhile). */
 const unknownExpiryMs = 60 * 1000;
 
+/**
+ * A GoogleAuth (Application Default Credentials unless a key is given) whose library is loaded on first use: a
+ * process that never meets a Google host does not pay for google-auth-library.
+ */
+export function lazyGoogleAuth(options: Pick<GoogleAuthOptions, 'keyFilename' | 'credentials'> = {}): AccessTokenSource {
+  let auth: Promise<AccessTokenSource> | undefined;
+  return {
+    async getClient() {
+      auth ??= import('google-auth-library').then(({ GoogleAuth }) => new GoogleAuth({ ...options, scopes: [cloudPlatformScope] }));
+      return (await auth).getClient();
+    },
+  };
+}
+
 export function googleCredentialProvider(options: GoogleCredentialOptions = {}): CredentialProvider {
   const isGoogleHost = options.isGoogleHost ?? isGoogleRegistryHost;
   const now = options.now ?? Date.now;
@@ -55,7 +69,7 @@ export function googleCredentialProvider(options: GoogleCredentialOptions = {}):
   let auth = options.auth;
   return async (host) => {
     if (!isGoogleHost(credentialHostKey(host))) return undefined;
-    auth ??= new GoogleAuth({ scopes: [cloudPlatformScope] });
+    auth ??= lazyGoogleAuth();
     return accessTokenCredential(auth, now);
   };
 }

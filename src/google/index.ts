@@ -6,7 +6,7 @@
  */
 export { ArtifactRegistryApiError, artifactRegistryApi, endpointOptions } from './api.js';
 export type { CreateRepositoryRequest, RepositoryApi, RepositoryApiOptions, RepositoryInfo, RepositorySpec } from './api.js';
-export { accessTokenUsername, checkJsonKey, cloudPlatformScope, googleCredentialProvider, jsonKeyUsername } from './credentials.js';
+export { accessTokenUsername, checkJsonKey, cloudPlatformScope, googleCredentialProvider, jsonKeyUsername, lazyGoogleAuth } from './credentials.js';
 export type { AccessTokenSource, GoogleCredentialOptions } from './credentials.js';
 export { artifactRegistryProvisioner, defaultRepositoryDescription, standardRepositoryRequest } from './provision.js';
 export type { ProvisionOptions } from './provision.js';

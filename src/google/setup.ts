@@ -10,13 +10,12 @@
  * Nothing Google is contacted until a Google host is used: a mirror elsewhere pays nothing.
  */
 import { readFile as readFileDefault } from 'node:fs/promises';
-import { GoogleAuth } from 'google-auth-library';
 import type { Config } from '../config/schema.js';
 import { MirrorhookError } from '../errors.js';
 import type { RepositoryRef } from '../registry/client.js';
 import type { CredentialProvider } from '../registry/credentials.js';
 import { type RepositoryApi, artifactRegistryApi } from './api.js';
-import { type AccessTokenSource, checkJsonKey, cloudPlatformScope, googleCredentialProvider } from './credentials.js';
+import { type AccessTokenSource, checkJsonKey, googleCredentialProvider, lazyGoogleAuth } from './credentials.js';
 import { type ProvisionOptions, artifactRegistryProvisioner } from './provision.js';
 
 /** Environment variable naming another Artifact Registry API endpoint (Private Service Connect, tests). */
@@ -81,8 +80,8 @@ export async function googleRegistrySetup(mirror: MirrorBlock, options: GoogleSe
  * Application Default Credentials, with GOOGLE_APPLICATION_CREDENTIALS taken from the given environment rather
  * than the process's; an explicit key file serves the API calls too.
  */
-export function defaultAuth(env: NodeJS.ProcessEnv, jsonKey?: string): GoogleAuth {
-  if (jsonKey !== undefined) return new GoogleAuth({ scopes: [cloudPlatformScope], credentials: JSON.parse(jsonKey) as Record<string, string> });
+export function defaultAuth(env: NodeJS.ProcessEnv, jsonKey?: string): AccessTokenSource {
+  if (jsonKey !== undefined) return lazyGoogleAuth({ credentials: JSON.parse(jsonKey) as Record<string, string> });
   const keyFile = env.GOOGLE_APPLICATION_CREDENTIALS;
-  return new GoogleAuth({ scopes: [cloudPlatformScope], ...(keyFile === undefined || keyFile === '' ? {} : { keyFilename: keyFile }) });
+  return lazyGoogleAuth(keyFile === undefined || keyFile === '' ? {} : { keyFilename: keyFile });
 }

@@ -4,6 +4,7 @@ import { type CopyEvent, type CopyResult, copyImages } from '../../copy/executor
 import { type CopyRequest, type RejectedLine, requestsFromList } from '../../copy/plan.js';
 import { CopyProgress, formatBytes, plainLine, shortDigest } from '../../copy/progress.js';
 import { createCopyClient } from '../../copy/setup.js';
+import { googleRegistrySetup, repositoryRegistryPath } from '../../google/index.js';
 import { MirrorhookError } from '../../errors.js';
 import { createMapper, parseMirrorRegistry } from '../../mapping/index.js';
 import { parseReference } from '../../reference/index.js';
@@ -98,6 +99,12 @@ Examples:
     }
 
     const mirror = parseMirrorRegistry(config.mirror.registry);
+    // Google hosts: ADC tokens when the flags and Docker config have nothing; Artifact Registry repositories
+    // checked (and with mirror.createRepository created) before the first push. Nothing is contacted otherwise.
+    const google = await googleRegistrySetup(config.mirror, {
+      env: io.env,
+      onCreated: (repository) => io.stderr.write(`created Artifact Registry repository ${repositoryRegistryPath(repository)}\n`),
+    });
     const destinationHosts = [...new Set(requests.map((request) => request.target.domain))];
     const usesMirror = destinationHosts.includes(mirror.domain);
     const client = await createCopyClient({
@@ -111,6 +118,8 @@ Examples:
       destinationInsecure: usesMirror && config.mirror.insecure,
       caFile: values['ca-file'] ?? (usesMirror && config.mirror.caFile !== '' ? config.mirror.caFile : undefined),
       sourceCaFile: values['src-ca-file'],
+      fallbackProviders: [google.credentials],
+      clientOptions: { prepareRepository: google.prepareRepository },
     });
 
     for (const line of rejected) {
@@ -134,7 +143,7 @@ Examples:
       });
     } finally {
       reporter.stop();
-      await client.close();
+      await Promise.all([client.close(), google.close()]);
     }
     const seconds = (Date.now() - startedAt) / 1000;
     const failed = results.filter((result) => result.status === 'failed').length;
