@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/config/load.js';
 import { requestsFromList } from '../../src/copy/plan.js';
-import { MirrorhookError } from '../../src/errors.js';
+import type { MirrorhookError } from '../../src/errors.js';
 import { createMapper, toRecord } from '../../src/mapping/index.js';
 
 const remote = 'us-docker.pkg.dev/my-project/docker-io-remote';
