@@ -20,6 +20,8 @@
  *                                   description and the last error.
  *   kubectl(args, { input? }?): Promise<{ code, stdout, stderr }>
  *                                   runs the pinned kubectl (built with the API server) with the super-user kubeconfig.
+ *   asUser(user): KubeConfig        the super-user's kubeconfig impersonating `user` (Impersonate-User header); the API
+ *                                   server adds a service account's groups (system:serviceaccounts[:ns]) itself.
  *   canI(user, verb, resource, { namespace?, subresource?, group?, name? }?): Promise<boolean>
  *                                   whether `user` (e.g. system:serviceaccount:ns:name) may do it: a
  *                                   SelfSubjectAccessReview impersonating the user, as `kubectl auth can-i --as` does.
@@ -121,6 +123,19 @@ export function kubectl(args: readonly string[], options: { input?: string } = {
   });
 }
 
+/** The super-user's kubeconfig, impersonating `user`. */
+export function asUser(user: string): k8s.KubeConfig {
+  const admin = kubeConfig();
+  const impersonating = new k8s.KubeConfig();
+  impersonating.loadFromOptions({
+    clusters: admin.clusters,
+    contexts: admin.contexts,
+    currentContext: admin.currentContext,
+    users: admin.users.map((entry) => ({ ...entry, impersonateUser: user })),
+  });
+  return impersonating;
+}
+
 export interface AccessQuestion {
   readonly namespace?: string;
   readonly subresource?: string;
@@ -134,15 +149,7 @@ export interface AccessQuestion {
  * `kubectl auth can-i --as USER` does. The API server adds a service account's groups to the impersonated user.
  */
 export async function canI(user: string, verb: string, resource: string, question: AccessQuestion = {}): Promise<boolean> {
-  const admin = kubeConfig();
-  const impersonating = new k8s.KubeConfig();
-  impersonating.loadFromOptions({
-    clusters: admin.clusters,
-    contexts: admin.contexts,
-    currentContext: admin.currentContext,
-    users: admin.users.map((entry) => ({ ...entry, impersonateUser: user })),
-  });
-  const review = await impersonating.makeApiClient(k8s.AuthorizationV1Api).createSelfSubjectAccessReview({
+  const review = await asUser(user).makeApiClient(k8s.AuthorizationV1Api).createSelfSubjectAccessReview({
     body: {
       spec: {
         resourceAttributes: {
