@@ -1,4 +1,4 @@
-export { Compression, corrupt, openArchive, xzDecompressor } from './source.js';
+export { Compression, corrupt, openArchive, xzDecompressor, xzDecompressorFor } from './source.js';
 export type { ArchiveEntry, ArchiveSource, Decompressor } from './source.js';
 export { readCatalog, resolveFile } from './catalog.js';
 export type { Catalog, CatalogFile } from './catalog.js';

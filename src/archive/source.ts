@@ -40,9 +40,9 @@ export interface ArchiveSource {
 /** What spawns `xz -dc`; tests and machines without xz may pass their own. */
 export type Decompressor = (input: Readable) => { output: Readable; done: Promise<void> };
 
-/** Decompresses with the `xz` binary (xz-utils), streaming; see docs/adr/0042-image-archives.md. */
-export const xzDecompressor: Decompressor = (input) => {
-  const child = spawn('xz', ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
+/** Decompresses with an `xz` program (xz-utils), streaming; see docs/adr/0042-image-archives.md. */
+export const xzDecompressorFor = (binary: string): Decompressor => (input) => {
+  const child = spawn(binary, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
   const stderr: Buffer[] = [];
   child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
   pipeline(input, child.stdin, () => {
@@ -59,6 +59,8 @@ export const xzDecompressor: Decompressor = (input) => {
   });
   return { output: child.stdout, done };
 };
+
+export const xzDecompressor: Decompressor = xzDecompressorFor('xz');
 
 export async function openArchive(file: string, decompressXz: Decompressor = xzDecompressor): Promise<ArchiveSource> {
   let info;

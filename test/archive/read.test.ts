@@ -1,11 +1,12 @@
 import { copyFile, mkdtemp, readFile, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ArchivePlan, openArchive, planArchive, readCatalog } from '../../src/archive/index.js';
+import { type ArchivePlan, openArchive, planArchive, readCatalog, targetsOf, xzDecompressorFor } from '../../src/archive/index.js';
+import { createMapper } from '../../src/mapping/index.js';
 import { isMirrorhookError } from '../../src/errors.js';
 import { RegistryClient } from '../../src/registry/index.js';
 import { type TestRegistry, startRegistry } from '../support/registry.js';
-import { gzipFile, join, pushRealImage, skopeoCopyFrom, tarDirectory, untar, xzFile } from './fixtures.js';
+import { gzipFile, join, pushRealImage, run, skopeoCopyFrom, tarDirectory, untar, xzFile } from './fixtures.js';
 
 let registry: TestRegistry;
 let client: RegistryClient;
@@ -38,6 +39,7 @@ beforeAll(async () => {
   dockerTar = join(dir, 'tool.docker.tar');
   await skopeoCopyFrom(registry, 'team/app:1', `oci-archive:${ociTar}:docker.io/team/app:1`);
   await skopeoCopyFrom(registry, 'team/tool:2', `docker-archive:${dockerTar}:docker.io/team/tool:2`);
+  await copyFile(ociTar, ociTar.replace(/\.tar$/, '-copy.tar'));
 });
 
 afterAll(async () => {
@@ -91,6 +93,58 @@ describe('reading archives made by skopeo', () => {
     await skopeoCopyFrom(registry, 'team/tool:2', `oci:${layout}:docker.io/team/tool:2`);
     const result = await plan(await tarDirectory(layout, join(dir, 'two.tar')));
     expect(result.images.map((image) => image.names)).toEqual([['docker.io/team/app:1'], ['docker.io/team/tool:2']]);
+  });
+});
+
+describe('names and tools', () => {
+  const mapper = createMapper({
+    mirror: { registry: 'air.example/ns', layout: 'host-path', insecure: false, caFile: '' },
+    sources: { include: ['**'], exclude: [] },
+  });
+
+  it('places named images by the mirror layout and refuses an image that names only a tag', async () => {
+    const named = await plan(ociTar);
+    expect(targetsOf(named, mapper, ociTar).map((target) => [target.repository.path, target.reference])).toEqual([
+      ['ns/docker.io/team/app', '1'],
+    ]);
+    const tagOnly = join(dir, 'tag-only.tar');
+    await skopeoCopyFrom(registry, 'team/app:1', `oci-archive:${tagOnly}:1.0`);
+    let caught: unknown;
+    try {
+      targetsOf(await plan(tagOnly), mapper, tagOnly);
+    } catch (error) {
+      caught = error;
+    }
+    expect(isMirrorhookError(caught, 'MH_ARCHIVE_UNNAMED')).toBe(true);
+    expect((caught as Error).message).toMatch(/image 1 \(sha256:[a-f0-9]{64}\) has no name with a repository/);
+  });
+
+  it('reads several images from one docker-save archive', async () => {
+    const merged = join(dir, 'merged');
+    await untar(dockerTar, merged);
+    const second = join(dir, 'second.tar');
+    await skopeoCopyFrom(registry, 'team/app:1', `docker-archive:${second}:docker.io/team/app:1`);
+    const secondDir = await untar(second, join(dir, 'second'));
+    const first = JSON.parse(await readFile(join(merged, 'manifest.json'), 'utf8')) as unknown[];
+    const other = JSON.parse(await readFile(join(secondDir, 'manifest.json'), 'utf8')) as unknown[];
+    // Layers and configs are named by digest, so the two archives' files sit side by side without clashing.
+    await run('cp', ['-an', `${secondDir}/.`, `${merged}/`]);
+    await writeFile(join(merged, 'manifest.json'), JSON.stringify([...first, ...other]));
+    const result = await plan(await tarDirectory(merged, join(dir, 'merged.tar')));
+    expect(result.format).toBe('docker-save');
+    expect(result.images.map((image) => image.names)).toEqual([['docker.io/team/tool:2'], ['docker.io/team/app:1']]);
+  });
+
+  it('says so when the xz program is missing', async () => {
+    const xz = await xzFile(ociTar.replace(/\.tar$/, '-copy.tar'));
+    let caught: unknown;
+    try {
+      await readCatalog(await openArchive(xz, xzDecompressorFor('/nonexistent/xz')));
+    } catch (error) {
+      caught = error;
+    }
+    expect(isMirrorhookError(caught, 'MH_ARCHIVE_XZ')).toBe(true);
+    expect((caught as Error).message).toMatch(/cannot run xz \(ENOENT\); install xz-utils/);
   });
 });
 
