@@ -370,7 +370,6 @@ class CopyEngine {
     if (digest !== undefined && (await this.#client.headManifest(context.target, tag))?.digest === digest) return;
     const root = await this.#fetchTree(context, digest ?? tag, []);
     await this.#pushNode(context, root, tag, false);
-    this.#emit({ type: 'manifest', image: context.image, digest: root.digest, reference: tag });
   }
 }
 

@@ -78,6 +78,9 @@ export function plainLine(event: CopyEvent): string | undefined {
       return event.action === 'copied' || event.action === 'mounted' || event.action === 'skipped-non-distributable'
         ? `  ${event.image}: ${event.action} ${shortDigest(event.digest)} (${formatBytes(event.size)})`
         : undefined;
+    case 'manifest':
+      // Attached artifacts (cosign tags, referrers fallback) get a line; the image's own manifests do not.
+      return event.reference.startsWith('sha256-') ? `  ${event.image}: copied ${event.reference}` : undefined;
     case 'warning':
       return `  warning: ${event.image}: ${event.message}`;
     case 'done':
