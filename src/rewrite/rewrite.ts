@@ -18,7 +18,7 @@ export interface RewriteOptions {
 export async function rewritePaths(paths: readonly string[], mapper: Mapper, options: RewriteOptions): Promise<FilePlan[]> {
   const readText = options.readText ?? ((file: string) => readFile(file, 'utf8'));
   const writeText = options.writeText ?? writeFileAtomically;
-  const { files } = await scanPaths(paths, mapper);
+  const { files } = scanPaths(paths, mapper);
   const plans: FilePlan[] = [];
   for (const scan of files) {
     if (!scan.occurrences.some((occurrence) => occurrence.standing === 'third-party')) continue;

@@ -1,4 +1,4 @@
-import { lstat, readFile, readdir } from 'node:fs/promises';
+import { type Dirent, type Stats, closeSync, fstatSync, lstatSync, openSync, readSync, readdirSync } from 'node:fs';
 import { join, normalize } from 'node:path';
 import { MirrorhookError } from '../errors.js';
 import type { Mapper } from '../mapping/index.js';
@@ -10,15 +10,39 @@ import { type FileSkip, FileSkipReason } from './types.js';
 const skippedFolders = new Set(['.git', 'node_modules', '.hg', '.svn']);
 /** Larger files are reported, not read: manifests and Dockerfiles are small, and this keeps memory bounded. */
 export const maxFileBytes = 8 * 1024 * 1024;
-const concurrency = 32;
 
+/**
+ * The file system as scan uses it. Synchronous on purpose: a scan reads thousands of small files one after
+ * another, and one blocking read each costs a fraction of the promise-based open/stat/read/close round trips.
+ */
 export interface ScanFileSystem {
-  lstat: typeof lstat;
-  readdir: typeof readdir;
-  readFile: (path: string) => Promise<string>;
+  lstat(path: string): Stats;
+  readdir(path: string): Dirent[];
+  /** The file's bytes, or undefined when it is larger than `limit` (then it is not read). */
+  readFile(path: string, limit: number): Buffer | { tooLarge: number };
 }
 
-const nodeFileSystem: ScanFileSystem = { lstat, readdir, readFile: (path) => readFile(path, 'utf8') };
+const nodeFileSystem: ScanFileSystem = {
+  lstat: (path) => lstatSync(path),
+  readdir: (path) => readdirSync(path, { withFileTypes: true }),
+  readFile: (path, limit) => {
+    const descriptor = openSync(path, 'r');
+    try {
+      const { size } = fstatSync(descriptor);
+      if (size > limit) return { tooLarge: size };
+      const buffer = Buffer.allocUnsafe(size);
+      let offset = 0;
+      while (offset < size) {
+        const read = readSync(descriptor, buffer, offset, size - offset, offset);
+        if (read === 0) break;
+        offset += read;
+      }
+      return buffer.subarray(0, offset);
+    } finally {
+      closeSync(descriptor);
+    }
+  },
+};
 
 export interface ScanResult {
   readonly files: readonly FileScan[];
@@ -30,48 +54,37 @@ export interface ScanResult {
  * Scans files and folders (recursively; symbolic links are not followed). A path that does not exist is bad usage;
  * a file that cannot be read or parsed is reported as a skip and the scan goes on.
  */
-export async function scanPaths(paths: readonly string[], mapper: Mapper, fs: ScanFileSystem = nodeFileSystem): Promise<ScanResult> {
+export function scanPaths(paths: readonly string[], mapper: Mapper, fs: ScanFileSystem = nodeFileSystem): ScanResult {
   const candidates: string[] = [];
   for (const path of paths) {
     const file = normalize(path);
     let stats;
     try {
-      stats = await fs.lstat(file);
+      stats = fs.lstat(file);
     } catch (error) {
       throw new MirrorhookError('MH_SCAN_PATH', `${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
     }
-    if (stats.isDirectory()) await walk(file, fs, candidates);
+    if (stats.isDirectory()) walk(file, fs, candidates);
     else candidates.push(file);
   }
-
-  const scans: FileScan[] = new Array<FileScan>(candidates.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < candidates.length) {
-      const index = next;
-      next += 1;
-      const candidate = candidates[index];
-      if (candidate !== undefined) scans[index] = await scanFile(candidate, mapper, fs);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, candidates.length) }, worker));
+  const scans = candidates.map((candidate) => scanFile(candidate, mapper, fs));
   return { files: applyKustomizeOverrides(scans), filesRead: scans.filter((scan) => scan.format !== undefined).length };
 }
 
-async function walk(folder: string, fs: ScanFileSystem, into: string[]): Promise<void> {
-  const entries = await fs.readdir(folder, { withFileTypes: true });
+function walk(folder: string, fs: ScanFileSystem, into: string[]): void {
+  const entries = fs.readdir(folder);
   entries.sort((left, right) => (left.name < right.name ? -1 : left.name > right.name ? 1 : 0));
   for (const entry of entries) {
     const path = join(folder, entry.name);
     if (entry.isDirectory()) {
-      if (!skippedFolders.has(entry.name)) await walk(path, fs, into);
+      if (!skippedFolders.has(entry.name)) walk(path, fs, into);
     } else if (entry.isFile() && formatFor(path) !== undefined) {
       into.push(path);
     }
   }
 }
 
-async function scanFile(file: string, mapper: Mapper, fs: ScanFileSystem): Promise<FileScan> {
+function scanFile(file: string, mapper: Mapper, fs: ScanFileSystem): FileScan {
   const format = formatFor(file);
   const skipped = (skipReason: FileSkip['skipReason'], detail: string): FileScan => ({
     file,
@@ -83,13 +96,12 @@ async function scanFile(file: string, mapper: Mapper, fs: ScanFileSystem): Promi
   if (format === undefined) {
     return skipped(FileSkipReason.unknownFormat, 'not a Dockerfile, Kubernetes YAML/JSON, kustomization or Compose file');
   }
-  let text: string;
+  let bytes: Buffer | { tooLarge: number };
   try {
-    const stats = await fs.lstat(file);
-    if (stats.size > maxFileBytes) return skipped(FileSkipReason.tooLarge, `${stats.size} bytes, over ${maxFileBytes}`);
-    text = await fs.readFile(file);
+    bytes = fs.readFile(file, maxFileBytes);
   } catch (error) {
     return skipped(FileSkipReason.unreadable, (error as NodeJS.ErrnoException).code ?? String(error));
   }
-  return scanText(file, text, mapper, format);
+  if (!Buffer.isBuffer(bytes)) return skipped(FileSkipReason.tooLarge, `${bytes.tooLarge} bytes, over ${maxFileBytes}`);
+  return scanText(file, bytes.toString('utf8'), mapper, format);
 }

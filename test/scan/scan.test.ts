@@ -32,7 +32,7 @@ const exampleRepository = ['examples/app', 'examples/compose', 'examples/helm-ch
 describe('scanPaths over examples/', () => {
   it('finds what a repository pulls and nothing grep would invent', async () => {
     const { config } = await loadConfig('examples/mirrorhook.yaml');
-    const result = await scanPaths(exampleRepository, createMapper(config));
+    const result = scanPaths(exampleRepository, createMapper(config));
     const listed = result.files
       .flatMap((file) => file.occurrences)
       .filter((occurrence) => occurrence.standing === 'third-party' && occurrence.skipReason === undefined)
@@ -71,8 +71,13 @@ describe('scanPaths over examples/', () => {
     expect(skips.map((skip) => [skip.file, skip.skipReason])).toEqual([['examples/helm-chart/templates/sidecar.yaml', 'unparsable']]);
   });
 
-  it('reports a path that does not exist as bad usage', async () => {
-    const error: unknown = await scanPaths(['no/such/dir'], testMapper()).catch((caught: unknown) => caught);
+  it('reports a path that does not exist as bad usage', () => {
+    let error: unknown;
+    try {
+      scanPaths(['no/such/dir'], testMapper());
+    } catch (caught) {
+      error = caught;
+    }
     expect(isMirrorhookError(error, 'MH_SCAN_PATH')).toBe(true);
   });
 });

@@ -1,10 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { loadConfig } from '../../config/load.js';
 import { MirrorhookError } from '../../errors.js';
-import { loadKubeConfig } from '../../kube/client.js';
 import { createMapper } from '../../mapping/index.js';
 import { type PullSummary, aggregatePulls, dockerHubAnonymousLimit } from '../../pulls/aggregate.js';
-import { collectPullEvents, watchPullEvents } from '../../pulls/cluster.js';
 import { parseDuration } from '../../pulls/duration.js';
 import { PullTally } from '../../pulls/events.js';
 import { parseLogExport } from '../../pulls/logs.js';
@@ -68,6 +66,9 @@ Example:
       for (const record of exported.records) tally.observe(record);
       io.stderr.write(`mirrorhook pulls: ${exported.records.length} pulls in ${exported.entries} log entries of ${fromLogs}\n`);
     } else {
+      // The Kubernetes client is loaded only for cluster events: a log file does not need it.
+      const { loadKubeConfig } = await import('../../kube/client.js');
+      const { collectPullEvents, watchPullEvents } = await import('../../pulls/cluster.js');
       const kube = loadKubeConfig(values.kubeconfig);
       if (watchMs === undefined) {
         await collectPullEvents(kube, tally, values.namespace);

@@ -5,6 +5,7 @@ import { extractKubernetes } from './extract.js';
 export const kubernetesFormat: Format = {
   name: 'kubernetes',
   matches: (path) => /\.(ya?ml|json)$/i.test(path),
-  mayContainImages: (text) => text.includes('image'),
+  // Only container lists hold images: a file without both words (a Service, a values file) is not parsed.
+  mayContainImages: (text) => text.includes('ontainers') && text.includes('image'),
   extract: extractKubernetes,
 };
