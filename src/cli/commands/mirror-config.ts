@@ -14,6 +14,7 @@ import {
 import { MirrorhookError } from '../../errors.js';
 import { parseMirrorRegistry } from '../../mapping/index.js';
 import { type Command, commonOptions, parseCommandArgs } from '../command.js';
+import { runArtifactRegistryConfig } from './mirror-config-artifact-registry.js';
 
 const formats = ['hosts-toml', 'config-toml', 'bmctl'] as const;
 type Format = (typeof formats)[number];
@@ -32,7 +33,7 @@ const options = {
 
 export const mirrorConfigCommand: Command = {
   name: 'mirror-config',
-  summary: 'containerd registry-mirror configuration (certs.d hosts.toml, config.toml, bmctl registryMirrors)',
+  summary: 'containerd registry-mirror configuration (certs.d hosts.toml, config.toml, bmctl registryMirrors); Artifact Registry remote repositories',
   usage: `Usage: mirrorhook mirror-config containerd [--config FILE] [--hosts HOST,...] [--default]
                 [--out DIR] [--format hosts-toml|config-toml|bmctl] [--no-fallback]
                 [--ca PATH] [--skip-verify] [--pull-credential-config-path PATH]
@@ -55,10 +56,14 @@ layout) is written as <url>/v2/<path> with override_path = true. Scheme https, h
                      of a bare-metal cluster configuration (goes under spec:)
   --pull-credential-config-path PATH   bmctl: Docker config.json on the nodes with the mirror's credentials
 
+Artifact Registry remote repositories (pull-through caches): mirrorhook mirror-config artifact-registry --help
+
 Examples:
   mirrorhook mirror-config containerd --config examples/mirrorhook.yaml --out /etc/containerd/certs.d
   mirrorhook mirror-config containerd --hosts docker.io,quay.io --format bmctl --ca /root/ca.crt`,
   async run(argv, io) {
+    // Artifact Registry remote repositories take their own flags (mirror-config-artifact-registry.ts).
+    if (argv[0] === 'artifact-registry') return runArtifactRegistryConfig(argv.slice(1), io);
     const { values, positionals } = parseCommandArgs(this, argv, options);
     if (values.help) {
       io.stdout.write(`${this.usage}\n`);
@@ -69,8 +74,8 @@ Examples:
       throw new MirrorhookError(
         'MH_USAGE',
         subcommand === undefined
-          ? 'mirror-config needs a runtime: mirrorhook mirror-config containerd (see mirrorhook mirror-config --help)'
-          : `unknown runtime "${subcommand}": the only one is containerd`,
+          ? 'mirror-config needs a runtime: mirrorhook mirror-config containerd|artifact-registry (see mirrorhook mirror-config --help)'
+          : `unknown runtime "${subcommand}": containerd or artifact-registry`,
       );
     }
     if (rest.length > 0) throw new MirrorhookError('MH_USAGE', `unexpected argument "${rest[0]}" (see mirrorhook mirror-config --help)`);
