@@ -3,7 +3,8 @@ import { type CopyEvent, copyImages } from '../../src/copy/executor.js';
 import { parseReference } from '../../src/reference/index.js';
 import { RegistryClient, staticProvider } from '../../src/registry/index.js';
 import { readFileSync } from 'node:fs';
-import { pushTestImage } from '../support/images.js';
+import { pushBlob, pushManifest, pushTestImage } from '../support/images.js';
+import { MediaType } from '../../src/registry/index.js';
 import { type TestRegistry, startRegistry } from '../support/registry.js';
 import { skopeoRaw } from '../support/skopeo.js';
 
@@ -137,6 +138,43 @@ describe('copyImages between auth-protected registries', () => {
         .map((manifest) => manifest.digest),
     );
     expect(filtered.manifests).toHaveLength(2);
+  });
+
+  it('copies Docker v2 manifest lists and OCI referrers through the sha256-<hex> fallback tag', async () => {
+    const seed = clientFor(source);
+    const repo = { domain: source.host, path: 'team/referred' };
+    seed.willPush(repo);
+    const image = await pushTestImage(seed, repo, 'v1', { docker: true });
+    // An SBOM attached by `subject`, listed in the referrers tag schema index (distribution 2.8 has no referrers API).
+    const empty = await pushBlob(seed, repo, Buffer.from('{}'));
+    const sbom = await pushBlob(seed, repo, Buffer.from(JSON.stringify({ spdxVersion: 'SPDX-2.3', name: 'app' })));
+    const artifact = await pushManifest(
+      seed,
+      repo,
+      undefined,
+      {
+        schemaVersion: 2,
+        mediaType: MediaType.ociManifest,
+        artifactType: 'application/spdx+json',
+        config: { mediaType: 'application/vnd.oci.empty.v1+json', ...empty },
+        layers: [{ mediaType: 'application/spdx+json', ...sbom }],
+        subject: { mediaType: MediaType.dockerList, digest: image.digest, size: (await seed.getManifest(repo, 'v1')).bytes.length },
+      },
+      MediaType.ociManifest,
+    );
+    const fallbackTag = image.digest.replace(':', '-');
+    await pushManifest(seed, repo, fallbackTag, { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [{ mediaType: MediaType.ociManifest, artifactType: 'application/spdx+json', digest: artifact.digest, size: artifact.size }] }, MediaType.ociIndex);
+    await seed.close();
+
+    const client = clientFor(source, target);
+    const [result] = await copyImages(client, [{ source: parseReference(image.reference), target: parseReference(`${target.host}/mirror/referred:v1`) }]);
+    await client.close();
+    expect(result?.error).toBeUndefined();
+    const copied = await skopeoRaw(target, `${target.host}/mirror/referred:v1`);
+    expect(copied.digest).toBe(image.digest);
+    expect(JSON.parse(copied.bytes.toString('utf8'))).toMatchObject({ mediaType: MediaType.dockerList });
+    expect((await skopeoRaw(target, `${target.host}/mirror/referred:${fallbackTag}`)).digest).toBe((await skopeoRaw(source, `${source.host}/team/referred:${fallbackTag}`)).digest);
+    expect((await skopeoRaw(target, `${target.host}/mirror/referred@${artifact.digest}`)).digest).toBe(artifact.digest);
   });
 
   it('reports a missing image as a failure of that image only', async () => {
