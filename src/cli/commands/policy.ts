@@ -1,9 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { loadConfig } from '../../config/load.js';
 import { MirrorhookError } from '../../errors.js';
-import { loadKubeConfig } from '../../kube/client.js';
 import { createMapper, formatMirrorRegistry, parseMirrorRegistry } from '../../mapping/index.js';
-import { listAllPods, podInventory } from '../../policy/cluster.js';
 import {
   type BinauthzPolicy,
   type EvaluationMode,
@@ -166,9 +164,12 @@ Examples:
     }
     let inventory: InventoryItem[];
     if (values.cluster) {
+      // The Kubernetes client is heavy: loaded only when a cluster is asked for.
+      const { loadKubeConfig } = await import('../../kube/client.js');
+      const { listAllPods, podInventory } = await import('../../policy/cluster.js');
       inventory = podInventory(await listAllPods(loadKubeConfig(values.kubeconfig))());
     } else {
-      const { items, templated, buildTime } = fileInventory(await scanPaths(rest, createMapper(config)));
+      const { items, templated, buildTime } = fileInventory(scanPaths(rest, createMapper(config)));
       inventory = items;
       if (buildTime > 0) io.stderr.write(`${buildTime} Dockerfile and compose references not evaluated: Binary Authorization admits Pods, not builds\n`);
       if (templated > 0) io.stderr.write(`${templated} templated references not evaluated (mirrorhook scan lists them)\n`);
