@@ -2,6 +2,7 @@ import { openArchive, pushArchive } from '../../archive/index.js';
 import { loadConfig } from '../../config/load.js';
 import { createCopyClient } from '../../copy/setup.js';
 import { MirrorhookError } from '../../errors.js';
+import { googleRegistrySetup } from '../../google/index.js';
 import { type Mapper, createMapper, parseMirrorRegistry } from '../../mapping/index.js';
 import { type Command, commonOptions, formatTable, outputOption, parseCommandArgs, parseOutputFormat, writeJsonLine } from '../command.js';
 
@@ -63,11 +64,16 @@ Example:
     }
     const { config } = await loadConfig(values.config);
     const mapper: Mapper = createMapper({
-      mirror: { ...config.mirror, registry: values.to },
+      // --to is where every image goes: remote repositories (mirror.remotes) cannot be pushed into.
+      mirror: { ...config.mirror, registry: values.to, remotes: {} },
       sources: { include: ['**'], exclude: [] },
     });
+    // An Artifact Registry --to: ADC tokens when no credentials are given, the repository checked (or created).
+    const google = await googleRegistrySetup(config.mirror, { env: io.env });
     const client = await createCopyClient({
       env: io.env,
+      fallbackProviders: [google.credentials],
+      clientOptions: { prepareRepository: google.prepareRepository },
       sourceHosts: [],
       destinationHosts: [to.domain],
       destinationCredentials: userPass(values.username, values.password),
@@ -91,7 +97,7 @@ Example:
       }
     } finally {
       if (format === 'text' && rows.length > 0) io.stdout.write(formatTable(['PUSHED', 'DIGEST', 'BLOBS'], rows));
-      await client.close();
+      await Promise.all([client.close(), google.close()]);
     }
     return 0;
   },
