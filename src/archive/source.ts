@@ -179,7 +179,10 @@ function normalise(name: string): string {
   return posix.normalize(name).replace(/^(\.\/)+/, '').replace(/^\/+/, '');
 }
 
-/** An archive that cannot be read to its end: said plainly, with the underlying reason. */
+/**
+ * An archive that cannot be read to its end: said plainly, with the underlying reason. A MirrorhookError passes
+ * through unchanged: it is what a visitor reported (the registry refused an upload), not a damaged archive.
+ */
 export function corrupt(file: string, error: unknown): MirrorhookError {
   if (error instanceof MirrorhookError) return error;
   const message = error instanceof Error ? error.message : String(error);
