@@ -83,6 +83,8 @@ interface HostAuth {
   pending: Map<string, Promise<CachedToken>>;
   /** Set once the host refused a monolithic upload: go chunked straight away. */
   chunked: boolean;
+  /** We know how this host authenticates (a challenge, or a request that needed none). */
+  probed: boolean;
 }
 
 export class RegistryClient {
@@ -388,7 +390,7 @@ export class RegistryClient {
   #host(host: string): HostAuth {
     let state = this.#hosts.get(host);
     if (state === undefined) {
-      state = { challenge: undefined, credential: undefined, tokens: [], pending: new Map(), chunked: false };
+      state = { challenge: undefined, credential: undefined, tokens: [], pending: new Map(), chunked: false, probed: false };
       this.#hosts.set(host, state);
     }
     return state;
@@ -424,10 +426,11 @@ export class RegistryClient {
   async #ensureChallenge(repo: RepositoryRef): Promise<void> {
     const host = apiHost(repo.domain);
     const state = this.#host(host);
-    if (state.challenge !== undefined) return;
+    if (state.probed) return;
     const response = await this.transport.send(host, { method: 'GET', url: '/v2/' });
     await response.body.dump();
     if (response.statusCode === 401) state.challenge = parseChallenge(headerValue(response.headers, 'www-authenticate'));
+    state.probed = true;
   }
 
   /** Sends with authentication, answering one 401 challenge (new scheme, new token, or an added scope). */
@@ -443,7 +446,10 @@ export class RegistryClient {
       const authorization = await this.#authorization(repo, state, scopes, rejected);
       const headers = { ...httpRequest.headers, ...(authorization === undefined ? {} : { authorization }) };
       const response = await this.transport.send(host, { ...httpRequest, headers });
-      if (response.statusCode !== 401) return response;
+      if (response.statusCode !== 401) {
+        state.probed = true;
+        return response;
+      }
       rejected = authorization;
       const challenge = parseChallenge(headerValue(response.headers, 'www-authenticate'));
       await response.body.dump();
@@ -458,6 +464,7 @@ export class RegistryClient {
         scopes = mergeScopes([...scopes, challenge.scope]);
       }
       state.challenge = challenge;
+      state.probed = true;
     }
   }
 

@@ -79,6 +79,8 @@ export const runCredentialHelper: CredentialHelperRunner = (helper, host) =>
       }
       resolve(stdout);
     });
+    // A helper may exit without reading stdin; the EPIPE that follows is not an error of ours.
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(host);
   });
 

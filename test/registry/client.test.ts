@@ -70,6 +70,27 @@ describe('RegistryClient against real registries', () => {
   });
 });
 
+describe('RegistryClient request economy', () => {
+  let plain: TestRegistry;
+  beforeAll(async () => {
+    plain = await startRegistry();
+  });
+  afterAll(async () => {
+    await plain?.stop();
+  });
+
+  it('uploads a blob in HEAD + POST + PUT once the host is known to need no auth', async () => {
+    const client = new RegistryClient(noWait);
+    const repo = { domain: plain.host, path: 'economy/app' };
+    const { pushBlob } = await import('../support/images.js');
+    await pushBlob(client, repo, Buffer.from('first blob'));
+    const afterFirst = client.requestCount;
+    await pushBlob(client, repo, Buffer.from('second blob'));
+    expect(client.requestCount - afterFirst).toBe(3);
+    await client.close();
+  });
+});
+
 /** A scripted registry for the protocol corners a real distribution registry does not show on demand. */
 async function fakeServer(handler: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void) {
   const server = createServer((req, res) => {
