@@ -24,7 +24,9 @@ function upstreamText(sourceHost: string): string {
 
 /** `docker.io` → `docker-io-remote`: the repository ID used when none is given. */
 export function defaultRemoteRepositoryId(sourceHost: string): string {
-  const id = `${sourceHost.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-remote`.replace(/^[^a-z]+/, '');
+  const base = sourceHost.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+  // IDs start with a letter: an IP address host gets a word in front.
+  const id = `${/^[a-z]/.test(base) ? '' : 'registry-'}${base}-remote`;
   if (repositoryIdProblem(id) !== undefined) {
     throw new MirrorhookError('MH_USAGE', `no repository ID can be made from "${sourceHost}"; give --repository LOCATION-docker.pkg.dev/PROJECT/ID`);
   }
