@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { type TestImage, pushTestImage } from '../support/images.js';
 import { type TestRegistry, startRegistry } from '../support/registry.js';
 import { runCommand } from '../support/cli.js';
+import { PassThrough } from 'node:stream';
+import { runCli } from '../../src/cli/run.js';
 import { skopeoRaw } from '../support/skopeo.js';
 
 describe('mirrorhook copy', () => {
@@ -76,6 +78,25 @@ describe('mirrorhook copy', () => {
     expect(events.filter((event) => event.type === 'blob').every((event) => event.action === 'would-copy' || event.action === 'exists')).toBe(true);
     expect(events.find((event) => event.type === 'done')?.status).toBe('planned');
     await expect(skopeoRaw(target, destination)).rejects.toThrow(/manifest unknown|not found|MANIFEST_UNKNOWN|NAME_UNKNOWN/i);
+  });
+
+  it('draws progress bars on a terminal', async () => {
+    const stdout = new PassThrough();
+    const stderr = Object.assign(new PassThrough(), { isTTY: true, columns: 120 });
+    let drawn = '';
+    stderr.on('data', (chunk: Buffer) => (drawn += chunk.toString()));
+    stdout.resume();
+    const code = await runCli(['copy', ...credentials(), '--no-signatures', image.reference, `${target.host}/tty/app:v1`], {
+      stdout,
+      stderr,
+      env: {},
+      cwd: process.cwd(),
+      stopSignal: new AbortController().signal,
+    });
+    expect(code).toBe(0);
+    expect(drawn).toContain('\x1b[2K');
+    expect(drawn).toMatch(/1\/1 images\s+[\d.]+ [kKMG]?B copied\s+[\d.]+ [kKMG]?B\/s/);
+    expect(drawn).toContain(`copied ${image.reference} -> ${target.host}/tty/app:v1`);
   });
 
   it('refuses bad usage with exit 2', async () => {
