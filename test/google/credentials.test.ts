@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import { GoogleAuth } from 'google-auth-library';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MirrorhookError } from '../../src/errors.js';
-import { checkJsonKey, cloudPlatformScope, googleCredentialProvider } from '../../src/google/index.js';
+import { checkJsonKey, cloudPlatformScope, googleCredentialProvider, googleRegistrySetup } from '../../src/google/index.js';
 import { type FakeGoogle, redirectingTransporter, serviceAccountEmail, startFakeGoogle } from '../support/google.js';
 
 let fake: FakeGoogle;
@@ -94,6 +94,14 @@ describe('googleCredentialProvider', () => {
     expect(await provider('us-docker.pkg.dev')).toEqual({ kind: 'basic', username: '_json_key', password: fake.keyJson });
     expect(await provider('quay.io')).toBeUndefined();
     expect(fake.tokenRequests).toHaveLength(0);
+  });
+
+  it('reads mirror.googleJsonKeyFile once at setup and sends it as _json_key', async () => {
+    const setup = await googleRegistrySetup({ googleJsonKeyFile: fake.keyFile }, { env: {} });
+    expect(await setup.credentials('us-docker.pkg.dev')).toEqual({ kind: 'basic', username: '_json_key', password: fake.keyJson });
+    await setup.close();
+    const error = await expectCode(googleRegistrySetup({ googleJsonKeyFile: `${fake.emptyDir}/absent.json` }, { env: {} }), 'MH_GOOGLE_CREDENTIALS');
+    expect(error.message).toContain('absent.json: ENOENT');
   });
 
   it('refuses a _json_key that is not a service-account key, without echoing it', () => {

@@ -132,6 +132,47 @@ describe('pushing into Artifact Registry', () => {
     expect(result?.error?.message).toMatch(/remote repository, which cannot be pushed to/);
   });
 
+  it('creates a repository once when several images go into it at the same time', async () => {
+    const google = await googleFor({ createRepository: true });
+    const client = await createCopyClient({
+      env: {},
+      sourceHosts: [source.host],
+      destinationHosts: [pkgDev.host],
+      fallbackProviders: [google.credentials],
+      clientOptions: { prepareRepository: google.prepareRepository },
+    });
+    const targets = ['a', 'b', 'c', 'd'].map((name) => `${pkgDev.host}/test-project/parallel/${name}/app:v1`);
+    const results = await copyImages(client, targets.map((target) => ({ source: parseReference(sourceImage), target: parseReference(target) })), { jobs: 4 });
+    await client.close();
+    expect(results.map((result) => result.status)).toEqual(['copied', 'copied', 'copied', 'copied']);
+    expect(fake.apiRequests.filter((request) => request.method === 'POST')).toHaveLength(1);
+  });
+
+  it('says which role is missing when the API refuses', async () => {
+    const google = await googleFor({ createRepository: true });
+    const [result] = await copyInto(google, [`${pkgDev.host}/forbidden-project/mirror/app:v1`]);
+    expect(result?.error?.code).toBe('MH_GOOGLE_API');
+    expect(result?.error?.message).toContain('PERMISSION_DENIED');
+    expect(result?.error?.message).toContain('roles/artifactregistry.reader');
+  });
+
+  it('lets explicit credentials win: --dest-creds for a Google host is used, ADC is not asked', async () => {
+    addRepository(fake, mirrorRepository);
+    const google = await googleFor({});
+    const client = await createCopyClient({
+      env: {},
+      sourceHosts: [source.host],
+      destinationHosts: [pkgDev.host],
+      destinationCredentials: `oauth2accesstoken:${fake.token}`,
+      fallbackProviders: [google.credentials],
+      clientOptions: { prepareRepository: google.prepareRepository },
+    });
+    const [result] = await copyImages(client, [{ source: parseReference(sourceImage), target: parseReference(`${pkgDev.host}/test-project/mirror/explicit:v1`) }]);
+    await client.close();
+    expect(result?.status).toBe('copied');
+    expect(fake.tokenRequests).toHaveLength(0);
+  });
+
   it('asks for a new access token once the old one is due, and not before', async () => {
     addRepository(fake, mirrorRepository);
     fake.tokenLifetimeSeconds = 60; // due after 30 s: the client's clock is moved instead of waiting

@@ -13,7 +13,8 @@
  *    finds it through its documented GCE_METADATA_HOST variable, so no redirect is needed.
  *  - `/v1/projects/.../repositories...`: the Artifact Registry REST API (get and create repository, the create
  *    operation and its polling), the JSON the client library's REST transport sends and parses. Repositories live in
- *    memory. The library reaches it with `apiEndpoint`/`port` and `protocol: 'http'`.
+ *    memory; project `forbidden-project` answers PERMISSION_DENIED. The library reaches it with `apiEndpoint`/`port`
+ *    and `protocol: 'http'`.
  *  - docker.pkg.dev itself is not here: tests use a real loopback docker-registry with htpasswd user
  *    `oauth2accesstoken` and the known token as password (test/support/registry.ts).
  */
@@ -172,6 +173,10 @@ export async function startFakeGoogle(options: FakeGoogleOptions = {}): Promise<
     state.apiRequests.push({ method: request.method ?? '', path, ...(repositoryId === undefined ? {} : { repositoryId }), ...(parsed === undefined ? {} : { body: parsed }) });
     if (!apiAuthorized(request.headers.authorization)) {
       apiError(response, 401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials.');
+      return;
+    }
+    if (path.startsWith('/v1/projects/forbidden-project/')) {
+      apiError(response, 403, 'PERMISSION_DENIED', "Permission 'artifactregistry.repositories.get' denied on resource (or it may not exist).");
       return;
     }
     const repositoryMatch = /^\/v1\/(projects\/[^/]+\/locations\/[^/]+\/repositories\/[^/]+)$/.exec(path);
