@@ -117,6 +117,21 @@ describe('copyImages between auth-protected registries', () => {
     expect(actions).toEqual(['copied', 'mounted']);
   });
 
+  it('mounts every blob when source and target are the same registry', async () => {
+    const client = clientFor(source);
+    const events: CopyEvent[] = [];
+    const [result] = await copyImages(client, [{ source: parseReference(`${source.host}/team/app:v1`), target: parseReference(`${source.host}/copies/app:v1`) }], {
+      onEvent: (event) => events.push(event),
+      signatures: false,
+    });
+    await client.close();
+    expect(result?.status).toBe('copied');
+    expect(result?.bytes).toBe(0);
+    const actions = new Set(events.filter((event) => event.type === 'blob').map((event) => (event as { action: string }).action));
+    expect(actions).toEqual(new Set(['mounted']));
+    expect((await skopeoRaw(source, `${source.host}/copies/app:v1`)).digest).toBe(result?.digest);
+  });
+
   it('keeps only the asked platform and says the digest changes', async () => {
     const client = clientFor(source, target);
     const [result] = await copyImages(client, [
