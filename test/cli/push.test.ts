@@ -73,6 +73,18 @@ describe('mirrorhook push into a TLS + htpasswd registry', () => {
     expect(result.stderr).toBe(`${ociArchive}: oci-layout, 1 image checked\n`);
   });
 
+  it('takes the TLS settings of the configured mirror when --to is its registry', async () => {
+    const mirrorConfig = join(dir, 'mirror.yaml');
+    await writeFile(mirrorConfig, `mirror:\n  registry: ${target.host}/mirror\n  caFile: ${target.caFile}\nswap: always\ncopy: none\n`);
+    const result = await runCommand([
+      'push', ociArchive, '--to', `${target.host}/mirror`, '--config', mirrorConfig,
+      '-u', target.credential?.username ?? '', '-p', target.credential?.password ?? '', '-o', 'json',
+    ]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(jsonLines(result.stdout)[0]).toMatchObject({ target: `${target.host}/mirror/docker.io/team/app:1`, digest: appDigest });
+  });
+
   it('refuses a corrupt archive with the reason and pushes no manifest', async () => {
     const folder = await untar(ociArchive.replace(/\.gz$/, ''), join(dir, 'corrupt'));
     const blobs = join(folder, 'blobs', 'sha256');

@@ -40,9 +40,11 @@ then to upload the blobs the registry lacks. Manifests go last, so a failure nev
   --to REG[/NS]       the registry, and optionally a namespace inside it
   -u, --username U    with --password: Basic credentials for the registry (else the Docker config, else anonymous)
   -p, --password P
-  --authfile FILE     Docker config.json or a Kubernetes .dockerconfigjson (default ~/.docker/config.json)
-  --ca-file FILE      extra CA for the registry's TLS (selects HTTPS on loopback)
-  --insecure          plain HTTP
+  --authfile FILE     Docker config.json or a Kubernetes .dockerconfigjson (default credentials.dockerConfig,
+                      else ~/.docker/config.json)
+  --ca-file FILE      extra CA for the registry's TLS (selects HTTPS on loopback); default mirror.caFile when
+                      --to is the configured mirror's registry
+  --insecure          plain HTTP (default mirror.insecure when --to is the configured mirror's registry)
   -o, --output FMT    text or json (one object per pushed image)
 
 Example:
@@ -70,6 +72,8 @@ Example:
     });
     // An Artifact Registry --to: ADC tokens when no credentials are given, the repository checked (or created).
     const google = await googleRegistrySetup(config.mirror, { env: io.env });
+    // Pushing into the configured mirror's registry: its TLS settings apply unless the flags say otherwise.
+    const intoMirror = to.domain.toLowerCase() === parseMirrorRegistry(config.mirror.registry).domain.toLowerCase();
     const client = await createCopyClient({
       env: io.env,
       fallbackProviders: [google.credentials],
@@ -77,9 +81,9 @@ Example:
       sourceHosts: [],
       destinationHosts: [to.domain],
       destinationCredentials: userPass(values.username, values.password),
-      authFile: values.authfile,
-      insecure: values.insecure ?? false,
-      caFile: values['ca-file'],
+      authFile: values.authfile ?? (config.credentials.dockerConfig === '' ? undefined : config.credentials.dockerConfig),
+      insecure: values.insecure ?? (intoMirror && config.mirror.insecure),
+      caFile: values['ca-file'] ?? (intoMirror && config.mirror.caFile !== '' ? config.mirror.caFile : undefined),
     });
     const rows: string[][] = [];
     try {
