@@ -3,10 +3,11 @@
  * same generated tree: wall time (median of several runs, page cache warm) and accuracy against the tree's ground
  * truth — misses (pulled images not found) and inventions (found things that are not pulled images).
  *
- *   node --import tsx bench/scan/run.ts [--files 20000] [--runs 5] [--smoke]
+ *   node --import tsx bench/scan/run.ts [--files 20000] [--runs 5] [--smoke] [--cli dist/cli/main.js]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,13 +16,13 @@ import { formatReference, tryParseReference } from '../../src/reference/index.js
 import { generateTree } from './generate.js';
 
 const { values } = parseArgs({
-  options: { files: { type: 'string' }, runs: { type: 'string' }, smoke: { type: 'boolean' } },
+  options: { files: { type: 'string' }, runs: { type: 'string' }, smoke: { type: 'boolean' }, cli: { type: 'string' } },
 });
 const fileCount = Number(values.files ?? (values.smoke === true ? 600 : 20_000));
 const runs = Number(values.runs ?? (values.smoke === true ? 1 : 5));
-const cli = 'dist/cli/main.js';
+const cli = values.cli ?? 'dist/cli/main.js';
 
-if (!existsSync('dist/cli/commands/scan.js')) {
+if (values.cli === undefined && !existsSync('dist/cli/commands/scan.js')) {
   const built = spawnSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
   if (built.status !== 0) throw new Error('bench/scan: npm run build failed');
 }
@@ -34,14 +35,30 @@ try {
   await writeFile(config, 'mirror:\n  registry: mirror.example.com/m\nswap: always\ncopy: none\n');
   const truth = new Set(generated.truth);
 
-  const run = (command: string, args: readonly string[]): { ms: number; stdout: string } => {
+  // CPU time (user + system) of each run, from /usr/bin/time when present: on a shared machine it moves much less
+  // than wall time does.
+  const timeBinary = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+  const cpuFile = join(root, 'cpu');
+  const run = (command: string, args: readonly string[]): { ms: number; cpuMs: number | undefined; stdout: string } => {
     const started = process.hrtime.bigint();
-    const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
+    const result =
+      timeBinary === undefined
+        ? spawnSync(command, args, { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 })
+        : spawnSync(timeBinary, ['-f', '%U %S', '-o', cpuFile, command, ...args], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    const cpuMs =
+      timeBinary === undefined
+        ? undefined
+        : readFileSync(cpuFile, 'utf8')
+            .trim()
+            .split('\n')
+            .pop()
+            ?.split(' ')
+            .reduce((sum, seconds) => sum + Number(seconds) * 1000, 0);
     if (result.status !== 0 && !(command === 'grep' && result.status === 1)) {
       throw new Error(`bench/scan: ${command} ${args.join(' ')} exited ${String(result.status)}: ${result.stderr}`);
     }
-    return { ms, stdout: result.stdout };
+    return { ms, cpuMs, stdout: result.stdout };
   };
   const median = (samples: number[]): number => [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)] ?? 0;
 
@@ -50,16 +67,25 @@ try {
 
   const grepTimes: number[] = [];
   const scanTimes: number[] = [];
+  const grepCpu: number[] = [];
+  const scanCpu: number[] = [];
+  const startupTimes: number[] = [];
+  const startupCpu: number[] = [];
   let grepOutput = '';
   let scanOutput = '';
   for (let index = 0; index < runs; index += 1) {
     const from = run('grep', ['-r', 'FROM', tree]);
     const image = run('grep', ['-r', 'image:', tree]);
     grepTimes.push(from.ms + image.ms);
+    grepCpu.push((from.cpuMs ?? Number.NaN) + (image.cpuMs ?? Number.NaN));
     grepOutput = `${from.stdout}${image.stdout}`;
     const scan = run(process.execPath, [cli, 'scan', '--config', config, tree]);
     scanTimes.push(scan.ms);
+    scanCpu.push(scan.cpuMs ?? Number.NaN);
     scanOutput = scan.stdout;
+    const startup = run(process.execPath, [cli, '--version']);
+    startupTimes.push(startup.ms);
+    startupCpu.push(startup.cpuMs ?? Number.NaN);
   }
 
   // What the seed workflow makes of grep's lines: the word after FROM, the value after image:.
@@ -82,11 +108,18 @@ try {
   const mirrorhook = score(scanFound);
   const grepMs = median(grepTimes);
   const scanMs = median(scanTimes);
+  const grepCpuMs = median(grepCpu);
+  const scanCpuMs = median(scanCpu);
+  const startupMs = median(startupTimes);
+  const startupCpuMs = median(startupCpu);
+  const cpu = (ms: number) => (Number.isNaN(ms) ? '-' : `${ms.toFixed(0)} ms`);
+  const ratio = (mine: number, theirs: number) => (Number.isNaN(mine) || Number.isNaN(theirs) || theirs === 0 ? '-' : `${(mine / theirs).toFixed(2)}x`);
 
   const rows = [
-    ['tool', 'time (median)', 'vs grep', 'references', 'misses', 'inventions'],
-    ['grep -r FROM + grep -r image:', `${grepMs.toFixed(0)} ms`, '1.00x', String(seed.found), String(seed.misses), String(seed.inventions)],
-    ['mirrorhook scan', `${scanMs.toFixed(0)} ms`, `${(scanMs / grepMs).toFixed(2)}x`, String(mirrorhook.found), String(mirrorhook.misses), String(mirrorhook.inventions)],
+    ['tool', 'wall (median)', 'vs grep', 'CPU (median)', 'vs grep', 'references', 'misses', 'inventions'],
+    ['grep -r FROM + grep -r image:', `${grepMs.toFixed(0)} ms`, '1.00x', cpu(grepCpuMs), '1.00x', String(seed.found), String(seed.misses), String(seed.inventions)],
+    ['mirrorhook scan', `${scanMs.toFixed(0)} ms`, ratio(scanMs, grepMs), cpu(scanCpuMs), ratio(scanCpuMs, grepCpuMs), String(mirrorhook.found), String(mirrorhook.misses), String(mirrorhook.inventions)],
+    ['(of which CLI start-up: mirrorhook --version)', `${startupMs.toFixed(0)} ms`, ratio(startupMs, grepMs), cpu(startupCpuMs), ratio(startupCpuMs, grepCpuMs), '-', '-', '-'],
   ];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   console.log(

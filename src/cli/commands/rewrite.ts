@@ -78,7 +78,7 @@ Example:
       }
     }
     const summary = `${changes} reference${changes === 1 ? '' : 's'} in ${files} file${files === 1 ? '' : 's'}`;
-    if (check && changes > 0) throw new MirrorhookError('MH_REWRITE_CHECK', `${summary} would be rewritten; run mirrorhook rewrite`);
+    if (check && changes > 0) throw new MirrorhookError('MH_REWRITE_CHECK', `${summary}; run mirrorhook rewrite without --check to change them`);
     if (format === 'text' && !dryRun) io.stderr.write(`mirrorhook rewrite: ${check ? 'nothing to rewrite' : `rewrote ${summary}`}\n`);
     return 0;
   },
