@@ -34,6 +34,11 @@ export interface ControlPlaneInfo {
   /** The directory holding kube-apiserver, kube-controller-manager and kubectl. */
   readonly binDir: string;
   readonly kubernetesVersion: string;
+  /**
+   * The API server's audit log (JSON lines, level Metadata, Pods and their subresources only): where webhooks'
+   * auditAnnotations end up, as `<webhook name>/<key>`.
+   */
+  readonly auditLogPath: string;
 }
 
 export interface ControlPlane extends ControlPlaneInfo {
@@ -100,6 +105,17 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     await waitUntilReady(etcd, readyTimeoutMs, async () => (await httpGet(`${etcdUrl}/health`)).includes('"health":"true"'));
 
     const apiServerUrl = `https://127.0.0.1:${apiServerPort}`;
+    const auditLogPath = join(workDir, 'logs', 'audit.log');
+    const auditPolicyPath = join(workDir, 'audit-policy.yaml');
+    await writeFile(
+      auditPolicyPath,
+      stringify({
+        apiVersion: 'audit.k8s.io/v1',
+        kind: 'Policy',
+        omitStages: ['RequestReceived'],
+        rules: [{ level: 'Metadata', resources: [{ group: '', resources: ['pods', 'pods/ephemeralcontainers'] }] }, { level: 'None' }],
+      }),
+    );
     log(`starting kube-apiserver on ${apiServerUrl}`);
     const apiServer = startSupervised('kube-apiserver', apiServerBinary, [
       `--etcd-servers=${etcdUrl}`,
@@ -121,6 +137,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       '--allow-privileged=true',
       // The built-in kubernetes Service cannot point at a loopback address; nothing here needs it.
       '--endpoint-reconciler-type=none',
+      `--audit-policy-file=${auditPolicyPath}`,
+      `--audit-log-path=${auditLogPath}`,
+      '--audit-log-format=json',
       '--profiling=false',
       '--v=1',
     ], workDir);
@@ -168,6 +187,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       workDir,
       binDir: dirname(apiServerBinary),
       kubernetesVersion: version.gitVersion ?? 'unknown',
+      auditLogPath,
       stop,
     };
   } catch (error) {

@@ -10,7 +10,12 @@
  *   kubeConfigPath(): string        kubeconfig file of a super-user (client certificate in group system:masters);
  *                                   hand it to a mirrorhook process with --kubeconfig / KUBECONFIG.
  *   kubeConfig(): KubeConfig        the same, loaded (@kubernetes/client-node); makeApiClient(k8s.CoreV1Api) etc.
- *   controlPlane(): ControlPlaneInfo  { kubeconfigPath, apiServerUrl, caCertPath, workDir, binDir, kubernetesVersion }
+ *   controlPlane(): ControlPlaneInfo  { kubeconfigPath, apiServerUrl, caCertPath, workDir, binDir, kubernetesVersion,
+ *                                   auditLogPath }
+ *   auditEvents(filter): Promise<AuditEvent[]>
+ *                                   the API server's audit events so far (level Metadata; Pods and
+ *                                   pods/ephemeralcontainers only) that match filter, e.g. to read webhooks'
+ *                                   auditAnnotations; combine with waitFor, the log is written asynchronously.
  *   createNamespace(labels?, prefix?): Promise<string>
  *                                   a new namespace with a unique name (prefix "e2e-") and these labels, whose
  *                                   `default` ServiceAccount exists, so Pods can be created in it right away.
@@ -27,6 +32,7 @@
  *                                   SelfSubjectAccessReview impersonating the user, as `kubectl auth can-i --as` does.
  */
 import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
@@ -164,4 +170,28 @@ export async function canI(user: string, verb: string, resource: string, questio
     },
   });
   return review.status?.allowed === true;
+}
+
+/** One line of the API server's audit log (the fields tests read). */
+export interface AuditEvent {
+  readonly stage: string;
+  readonly verb: string;
+  readonly objectRef?: { readonly resource?: string; readonly subresource?: string; readonly namespace?: string; readonly name?: string };
+  readonly annotations?: Record<string, string>;
+  readonly responseStatus?: { readonly code?: number };
+}
+
+/** Audit events logged so far that match the filter. */
+export async function auditEvents(filter: (event: AuditEvent) => boolean): Promise<AuditEvent[]> {
+  const text = await readFile(controlPlane().auditLogPath, 'utf8').catch(() => '');
+  const events: AuditEvent[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      events.push(JSON.parse(line) as AuditEvent);
+    } catch {
+      // The line being written right now; the next read has it whole.
+    }
+  }
+  return events.filter(filter);
 }

@@ -75,9 +75,15 @@ export async function startMirrorhook(options: MirrorhookOptions = {}): Promise<
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   let exit: string | undefined;
+  // A test worker that ends without its afterAll (a crash, an interrupted run) takes the process with it.
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
   const exited = new Promise<void>((resolveExit) => {
     child.once('exit', (code, signal) => {
       exit = signal === null ? `exited with code ${String(code)}` : `killed by ${signal}`;
+      process.off('exit', killOnExit);
       resolveExit();
     });
   });

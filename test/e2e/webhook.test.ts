@@ -1,6 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNamespace, kubeConfig, waitFor } from './harness.js';
+import { auditEvents, createNamespace, kubeConfig, waitFor } from './harness.js';
 import {
   type MirrorhookProcess,
   applyWebhookConfiguration,
@@ -104,6 +104,15 @@ describe('mirrorhook under a real kube-apiserver', () => {
     expect(originalImages(stored)).toBeUndefined();
     const warning = response.headers.warning ?? '';
     expect(warning).toContain(`mirrorhook audit: app: nginx:1.25 -> ${mirror}/docker.io/library/nginx:1.25`);
+    // The API server files the webhook's auditAnnotations under its name in the audit log.
+    const [event] = await waitFor('the audit event of the Pod creation', async () => {
+      const found = await auditEvents(
+        (entry) => entry.stage === 'ResponseComplete' && entry.verb === 'create' && entry.objectRef?.namespace === audit && entry.objectRef.name === 'web',
+      );
+      return found.length > 0 ? found : undefined;
+    });
+    const rewrites = event?.annotations?.['audit.mirrorhook.io/rewrites'];
+    expect(JSON.parse(rewrites ?? 'null')).toEqual([{ container: 'app', from: 'nginx:1.25', to: `${mirror}/docker.io/library/nginx:1.25` }]);
   });
 
   it('does not touch Pods in namespaces without the mode label', async () => {
