@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { open, readdir, stat } from 'node:fs/promises';
+import { open, readdir, realpath, stat } from 'node:fs/promises';
 import { join, posix, relative, sep } from 'node:path';
 import { PassThrough, Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -113,12 +113,24 @@ function directorySource(root: string): ArchiveSource {
   };
 }
 
+/**
+ * Regular files, plus links to regular files inside the folder (`docker save` links a repeated layer's
+ * `layer.tar` to the first copy); links that leave the folder are not followed.
+ */
 async function listFiles(root: string): Promise<string[]> {
-  const entries = await readdir(root, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((entry) => entry.isFile())
-    .map((entry) => relative(root, join(entry.parentPath, entry.name)).split(sep).join('/'))
-    .sort();
+  const realRoot = await realpath(root);
+  const paths: string[] = [];
+  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
+    const full = join(entry.parentPath, entry.name);
+    if (entry.isSymbolicLink()) {
+      const target = await realpath(full).catch(() => undefined);
+      if (target === undefined || !target.startsWith(realRoot + sep) || !(await stat(target)).isFile()) continue;
+    } else if (!entry.isFile()) {
+      continue;
+    }
+    paths.push(relative(root, full).split(sep).join('/'));
+  }
+  return paths.sort();
 }
 
 function tarSource(file: string, compression: Compression, decompressXz: Decompressor): ArchiveSource {

@@ -135,6 +135,24 @@ describe('names and tools', () => {
     expect(result.images.map((image) => image.names)).toEqual([['docker.io/team/tool:2'], ['docker.io/team/app:1']]);
   });
 
+  it('follows links to layers inside an unpacked docker-save folder, never out of it', async () => {
+    const folder = await untar(dockerTar, join(dir, 'linked'));
+    const manifestFile = join(folder, 'manifest.json');
+    const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as { Layers: string[] }[];
+    const first = manifest[0]?.Layers[0] ?? '';
+    await (await import('node:fs/promises')).mkdir(join(folder, 'legacy'));
+    await (await import('node:fs/promises')).symlink(`../${first}`, join(folder, 'legacy', 'layer.tar'));
+    manifest[0]!.Layers[0] = 'legacy/layer.tar';
+    await writeFile(manifestFile, JSON.stringify(manifest));
+    const [image] = (await plan(folder)).images;
+    expect(image?.blobs.map((blob) => blob.path)).toContain('legacy/layer.tar');
+    // A link that leaves the folder is not read: the layer it stands for is missing.
+    await rm(join(folder, 'legacy', 'layer.tar'));
+    await (await import('node:fs/promises')).symlink(join(dir, 'linked-outside.tar'), join(folder, 'legacy', 'layer.tar'));
+    await copyFile(join(folder, first), join(dir, 'linked-outside.tar'));
+    expect((await refusal(folder)).message).toContain('the layer legacy/layer.tar is missing');
+  });
+
   it('says so when the xz program is missing', async () => {
     const xz = await xzFile(ociTar.replace(/\.tar$/, '-copy.tar'));
     let caught: unknown;
