@@ -139,7 +139,8 @@ Examples:
     if (flagProblems.length > 0) throw new MirrorhookError('MH_USAGE', flagProblems.join('; '));
     const request: PolicyRequest = {
       mirror: formatMirrorRegistry(parseMirrorRegistry(config.mirror.registry)),
-      allow: [...(fromConfig?.allow ?? []), ...(values.allow ?? [])],
+      // Remote repositories (mirror.remotes) serve images as the mirror does.
+      allow: [...Object.values(config.mirror.remotes ?? {}).map((remote) => `${remote.replace(/\/+$/, '')}/**`), ...(fromConfig?.allow ?? []), ...(values.allow ?? [])],
       attestors: [...(fromConfig?.attestors ?? []), ...(values.attestor ?? [])],
       enforce: values.enforce ?? false,
       clusterRules: { ...fromConfig?.clusterRules, ...clusterRules },
