@@ -1,5 +1,8 @@
-import { describe, expect, it } from 'vitest';
-import { scanPaths } from '../../src/scan/files.js';
+import { lstatSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type ScanFileSystem, maxFileBytes, scanPaths } from '../../src/scan/files.js';
 import { scanText } from '../../src/scan/scan.js';
 import { loadConfig } from '../../src/config/load.js';
 import { isMirrorhookError } from '../../src/errors.js';
@@ -79,5 +82,36 @@ describe('scanPaths over examples/', () => {
       error = caught;
     }
     expect(isMirrorhookError(error, 'MH_SCAN_PATH')).toBe(true);
+  });
+});
+
+describe('scanPaths file skips', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'mirrorhook-scan-skips-'));
+  writeFileSync(join(folder, 'pod.yaml'), 'kind: Pod\nspec:\n  containers: [{image: nginx:1}]\n');
+  writeFileSync(join(folder, 'big.yaml'), 'kind: Pod\n');
+  writeFileSync(join(folder, 'notes.txt'), 'FROM ubuntu\n');
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+  /** The real file system, except that big.yaml is over the limit and pod.yaml cannot be read. */
+  const fileSystem: ScanFileSystem = {
+    lstat: (path) => lstatSync(path),
+    readdir: (path) => readdirSync(path, { withFileTypes: true }),
+    readFile: (path, limit) => {
+      if (path.endsWith('big.yaml')) return { tooLarge: limit + 1 };
+      throw Object.assign(new Error('permission denied'), { code: 'EACCES' });
+    },
+  };
+
+  it('reports unreadable and too large files and goes on', () => {
+    const result = scanPaths([folder], testMapper(), fileSystem);
+    expect(result.files.flatMap((file) => file.skips).map((skip) => [skip.file.slice(folder.length + 1), skip.skipReason, skip.detail])).toEqual([
+      ['big.yaml', 'too-large', `${maxFileBytes + 1} bytes, over ${maxFileBytes}`],
+      ['pod.yaml', 'unreadable', 'EACCES'],
+    ]);
+  });
+
+  it('reports a file named on the command line that no format reads', () => {
+    const result = scanPaths([join(folder, 'notes.txt')], testMapper());
+    expect(result.files.flatMap((file) => file.skips).map((skip) => skip.skipReason)).toEqual(['unknown-format']);
   });
 });
