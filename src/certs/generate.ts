@@ -37,13 +37,18 @@ export function serviceDnsNames(service: string, namespace: string): string[] {
 }
 
 export function generateCertificateSet(options: CertificateOptions): CertificateSet {
-  const now = options.now ?? new Date();
-  const lifetimeMs = (options.validitySeconds ?? (options.validityDays ?? defaultValidityDays) * 86_400) * 1000;
-  const notBefore = new Date(now.getTime() - 60_000);
-  const notAfter = new Date(now.getTime() + lifetimeMs);
+  const ca = generateCertificateAuthority(options);
+  return { ca, serving: issueServingCertificate(ca, options) };
+}
 
+/** A CA for the webhook's serving certificates. */
+export function generateCertificateAuthority(options: Pick<CertificateOptions, 'namespace' | 'validityDays' | 'validitySeconds' | 'now'>): PemPair {
+  const { notBefore, notAfter } = validity(options);
   const caKeys = newKeyPair();
-  const caSubject = [{ name: 'commonName', value: `mirrorhook-ca.${options.namespace}` }, { name: 'organizationName', value: 'mirrorhook' }];
+  const caSubject = [
+    { name: 'commonName', value: `mirrorhook-ca.${options.namespace}.${notBefore.getTime().toString(36)}` },
+    { name: 'organizationName', value: 'mirrorhook' },
+  ];
   const ca = forge.pki.createCertificate();
   ca.publicKey = caKeys.publicKey;
   ca.serialNumber = serialNumber();
@@ -57,7 +62,14 @@ export function generateCertificateSet(options: CertificateOptions): Certificate
     { name: 'subjectKeyIdentifier' },
   ]);
   ca.sign(caKeys.privateKey, forge.md.sha256.create());
+  return { cert: forge.pki.certificateToPem(ca), key: caKeys.privateKeyPem };
+}
 
+/** A serving certificate for the Service names (and extras), signed by `ca`. */
+export function issueServingCertificate(caPair: PemPair, options: CertificateOptions): PemPair {
+  const { notBefore, notAfter } = validity(options);
+  const ca = forge.pki.certificateFromPem(caPair.cert);
+  const caKey = forge.pki.privateKeyFromPem(caPair.key);
   const dnsNames = unique([...serviceDnsNames(options.service, options.namespace), ...(options.dnsNames ?? [])]);
   const ipAddresses = unique([...(options.ipAddresses ?? [])]);
   for (const ip of ipAddresses) {
@@ -68,9 +80,10 @@ export function generateCertificateSet(options: CertificateOptions): Certificate
   serving.publicKey = servingKeys.publicKey;
   serving.serialNumber = serialNumber();
   serving.validity.notBefore = notBefore;
-  serving.validity.notAfter = notAfter;
+  // Never outlive the CA that signs it.
+  serving.validity.notAfter = notAfter.getTime() > ca.validity.notAfter.getTime() ? ca.validity.notAfter : notAfter;
   serving.setSubject([{ name: 'commonName', value: `${options.service}.${options.namespace}.svc` }]);
-  serving.setIssuer(caSubject);
+  serving.setIssuer(ca.subject.attributes);
   serving.setExtensions([
     { name: 'basicConstraints', cA: false, critical: true },
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
@@ -85,12 +98,14 @@ export function generateCertificateSet(options: CertificateOptions): Certificate
     { name: 'subjectKeyIdentifier' },
     { name: 'authorityKeyIdentifier', keyIdentifier: ca.generateSubjectKeyIdentifier().getBytes() },
   ]);
-  serving.sign(caKeys.privateKey, forge.md.sha256.create());
+  serving.sign(caKey, forge.md.sha256.create());
+  return { cert: forge.pki.certificateToPem(serving), key: servingKeys.privateKeyPem };
+}
 
-  return {
-    ca: { cert: forge.pki.certificateToPem(ca), key: caKeys.privateKeyPem },
-    serving: { cert: forge.pki.certificateToPem(serving), key: servingKeys.privateKeyPem },
-  };
+function validity(options: Pick<CertificateOptions, 'validityDays' | 'validitySeconds' | 'now'>): { notBefore: Date; notAfter: Date } {
+  const now = options.now ?? new Date();
+  const lifetimeMs = (options.validitySeconds ?? (options.validityDays ?? defaultValidityDays) * 86_400) * 1000;
+  return { notBefore: new Date(now.getTime() - 60_000), notAfter: new Date(now.getTime() + lifetimeMs) };
 }
 
 /** When a PEM certificate stops being valid. */

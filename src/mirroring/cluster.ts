@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { describeError } from '../errors.js';
+import type { LeaseLock } from '../kube/lease.js';
 import { type CredentialProvider, type DockerConfig, anonymousProvider, dockerConfigLookup, parseDockerConfig } from '../registry/index.js';
 
 /** Who asked for a copy: enough to find the Pod's pull secrets and to report a failure on it. */
@@ -121,27 +122,12 @@ function informed<T extends k8s.KubernetesObject>(listWatch: k8s.ListWatch<T>): 
   };
 }
 
-export interface CopyLeasesOptions {
-  readonly namespace: string;
-  readonly holder: string;
-  readonly durationSeconds?: number;
-  readonly now?: () => Date;
-}
-
 /** One Lease per target image: the replica holding it copies; the others leave the copy to it. */
 export class CopyLeases {
-  readonly #api: k8s.CoordinationV1Api;
-  readonly #namespace: string;
-  readonly #holder: string;
-  readonly #durationSeconds: number;
-  readonly #now: () => Date;
+  readonly #lock: LeaseLock;
 
-  constructor(api: k8s.CoordinationV1Api, options: CopyLeasesOptions) {
-    this.#api = api;
-    this.#namespace = options.namespace;
-    this.#holder = options.holder;
-    this.#durationSeconds = options.durationSeconds ?? 60;
-    this.#now = options.now ?? (() => new Date());
+  constructor(lock: LeaseLock) {
+    this.#lock = lock;
   }
 
   /** A valid Lease name for a target (names must be DNS subdomains; references are not). */
@@ -149,60 +135,8 @@ export class CopyLeases {
     return `mirrorhook-copy-${createHash('sha256').update(target).digest('hex').slice(0, 40)}`;
   }
 
-  /**
-   * Runs `work` while holding the Lease for `target`, renewing it; returns `held-elsewhere` without running it
-   * when another live holder has the Lease.
-   */
-  async withLease<T>(target: string, work: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false; holder: string }> {
-    const name = CopyLeases.nameFor(target);
-    const acquired = await this.#acquire(name, target);
-    if (acquired !== true) return { ran: false, holder: acquired };
-    const renew = setInterval(() => {
-      void this.#renew(name).catch(() => undefined);
-    }, (this.#durationSeconds * 1000) / 3);
-    renew.unref();
-    try {
-      return { ran: true, value: await work() };
-    } finally {
-      clearInterval(renew);
-      await this.#api.deleteNamespacedLease({ name, namespace: this.#namespace }).catch(() => undefined);
-    }
-  }
-
-  /** true when this replica now holds the Lease, else the name of the holder. */
-  async #acquire(name: string, target: string): Promise<true | string> {
-    const now = this.#now();
-    const body: k8s.V1Lease = {
-      metadata: { name, namespace: this.#namespace, annotations: { 'mirrorhook.io/target': target.slice(0, 1000) } },
-      spec: { holderIdentity: this.#holder, leaseDurationSeconds: this.#durationSeconds, acquireTime: now, renewTime: now },
-    };
-    try {
-      await this.#api.createNamespacedLease({ namespace: this.#namespace, body });
-      return true;
-    } catch (error) {
-      if (!(error instanceof k8s.ApiException && error.code === 409)) throw error;
-    }
-    const existing = await this.#api.readNamespacedLease({ name, namespace: this.#namespace });
-    const renewed = existing.spec?.renewTime ?? existing.spec?.acquireTime;
-    const duration = existing.spec?.leaseDurationSeconds ?? this.#durationSeconds;
-    const expired = renewed === undefined || new Date(renewed).getTime() + duration * 1000 < now.getTime();
-    if (!expired && existing.spec?.holderIdentity !== this.#holder) return existing.spec?.holderIdentity ?? 'another replica';
-    // Expired (its holder died mid-copy): take it over, guarded by resourceVersion against a racing replica.
-    existing.spec = { ...existing.spec, holderIdentity: this.#holder, leaseDurationSeconds: this.#durationSeconds, acquireTime: now, renewTime: now };
-    try {
-      await this.#api.replaceNamespacedLease({ name, namespace: this.#namespace, body: existing });
-      return true;
-    } catch (error) {
-      if (error instanceof k8s.ApiException && error.code === 409) return 'another replica';
-      throw error;
-    }
-  }
-
-  async #renew(name: string): Promise<void> {
-    const lease = await this.#api.readNamespacedLease({ name, namespace: this.#namespace });
-    if (lease.spec?.holderIdentity !== this.#holder) return;
-    lease.spec = { ...lease.spec, renewTime: this.#now() };
-    await this.#api.replaceNamespacedLease({ name, namespace: this.#namespace, body: lease });
+  withLease<T>(target: string, work: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false; holder: string }> {
+    return this.#lock.withLease(CopyLeases.nameFor(target), { 'mirrorhook.io/target': target.slice(0, 1000) }, work);
   }
 }
 

@@ -10,6 +10,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/schema.js';
 import { copyImages } from '../copy/executor.js';
 import { MirrorhookError, describeError } from '../errors.js';
+import { LeaseLock } from '../kube/lease.js';
 import { parseMirrorRegistry } from '../mapping/index.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { formatReference } from '../reference/index.js';
@@ -88,10 +89,12 @@ export async function createMirroring(config: Config, metrics: Metrics, log: Fas
   if (kubeConfig !== undefined) {
     const identity = env.POD_NAME ?? `${hostname()}-${process.pid}`;
     pullSecrets = PullSecrets.fromKubeConfig(kubeConfig, (message) => log.warn(message));
-    leases = new CopyLeases(kubeConfig.makeApiClient(k8s.CoordinationV1Api), {
-      namespace: config.kubernetes.leaseNamespace || env.POD_NAMESPACE || 'mirrorhook',
-      holder: identity,
-    });
+    leases = new CopyLeases(
+      new LeaseLock(kubeConfig.makeApiClient(k8s.CoordinationV1Api), {
+        namespace: config.kubernetes.leaseNamespace || env.POD_NAMESPACE || 'mirrorhook',
+        holder: identity,
+      }),
+    );
     events = new CopyEvents(kubeConfig.makeApiClient(k8s.CoreV1Api), identity);
     try {
       await pullSecrets.start();

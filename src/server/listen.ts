@@ -1,7 +1,7 @@
 import type { Server as TlsServer } from 'node:tls';
 import type { FastifyBaseLogger } from 'fastify';
 import { pino } from 'pino';
-import { type PemPair, certificateNotAfter, readServingPair } from '../certs/index.js';
+import { type PemPair, certificateNotAfter, checkServingPair, readServingPair } from '../certs/index.js';
 import type { Config } from '../config/schema.js';
 import { MirrorhookError, describeError } from '../errors.js';
 import { createMetrics } from '../metrics/metrics.js';
@@ -12,8 +12,14 @@ export interface ServeOptions {
   readonly config: Config;
   readonly host: string;
   readonly port: number;
-  /** Where the serving pair comes from: files (watched and reloaded) or a pair held in memory. */
-  readonly tls: { readonly certPath: string; readonly keyPath: string } | { readonly pair: PemPair };
+  /**
+   * Where the serving pair comes from: files (re-read and reloaded when they change), a pair held in memory, or
+   * a source asked at every reload interval (self-managed certificates).
+   */
+  readonly tls:
+    | { readonly certPath: string; readonly keyPath: string }
+    | { readonly pair: PemPair }
+    | { readonly initial: PemPair; readonly source: () => Promise<PemPair | undefined> };
   readonly logger: FastifyBaseLogger | false;
   /** How often the certificate files are checked for a change (Secret volume updates swap them in place). */
   readonly reloadIntervalMs?: number;
@@ -39,8 +45,10 @@ const silentLogger = pino({ level: 'silent' });
 
 /** Starts the webhook over HTTPS and keeps its certificate current. */
 export async function serve(options: ServeOptions): Promise<RunningServer> {
-  const fileSource = 'certPath' in options.tls ? options.tls : undefined;
-  let pair = fileSource === undefined ? (options.tls as { pair: PemPair }).pair : await readServingPair(fileSource.certPath, fileSource.keyPath);
+  const tls = options.tls;
+  const source: (() => Promise<PemPair | undefined>) | undefined =
+    'certPath' in tls ? () => readServingPair(tls.certPath, tls.keyPath) : 'source' in tls ? tls.source : undefined;
+  let pair = 'certPath' in tls ? await readServingPair(tls.certPath, tls.keyPath) : 'pair' in tls ? tls.pair : tls.initial;
   const metrics = createMetrics();
   let runtime: MirroringRuntime | undefined;
   if (needsMirroring(options.config)) {
@@ -62,17 +70,18 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const urlHost = options.host.includes(':') ? `[${options.host}]` : options.host;
 
   const reloadCertificate = async (): Promise<boolean> => {
-    if (fileSource === undefined) return false;
-    let next: PemPair;
+    if (source === undefined) return false;
+    let next: PemPair | undefined;
     try {
-      next = await readServingPair(fileSource.certPath, fileSource.keyPath);
+      next = await source();
+      if (next !== undefined) checkServingPair(next, 'the new serving certificate');
     } catch (error) {
       // A half-rotated pair (new cert, old key) is normal for a moment: keep serving the old one and retry.
       metrics.certificateReloads.inc({ result: 'error' });
       app.log.warn({ err: error }, 'certificate files changed but are not usable yet; still serving the previous pair');
       return false;
     }
-    if (next.cert === pair.cert && next.key === pair.key) return false;
+    if (next === undefined || (next.cert === pair.cert && next.key === pair.key)) return false;
     (app.server as unknown as TlsServer).setSecureContext({ cert: next.cert, key: next.key, minVersion: 'TLSv1.2' });
     pair = next;
     metrics.certificateReloads.inc({ result: 'ok' });
@@ -83,7 +92,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
 
   let reloading = false;
   const timer =
-    fileSource === undefined
+    source === undefined
       ? undefined
       : setInterval(() => {
           if (reloading) return;

@@ -151,6 +151,8 @@ describe('two replicas', () => {
         return settled >= 2 ? all : undefined;
       });
       expect(logs.match(/"status":"copied"/g) ?? []).toHaveLength(1);
+      // The Lease did the deduplication (not luck): no replica fell back to copying without it.
+      expect(logs).not.toContain('copy Lease unavailable');
       const leases = await kubeConfig().makeApiClient(k8s.CoordinationV1Api).listNamespacedLease({ namespace: leaseNamespace });
       expect(leases.items.filter((lease) => lease.metadata?.name?.startsWith('mirrorhook-copy-'))).toHaveLength(0);
     } finally {

@@ -2,9 +2,13 @@ import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { pino } from 'pino';
-import { generateCertificateSet, writeAtomically } from '../../certs/index.js';
+import * as k8s from '@kubernetes/client-node';
+import { type PemPair, generateCertificateSet, writeAtomically } from '../../certs/index.js';
+import { ManagedCertificates } from '../../certs/manage.js';
+import { kubeError, loadKubeConfig } from '../../kube/client.js';
+import { LeaseLock } from '../../kube/lease.js';
 import { loadConfig } from '../../config/load.js';
-import { MirrorhookError } from '../../errors.js';
+import { MirrorhookError, describeError } from '../../errors.js';
 import { formatMirrorRegistry, parseMirrorRegistry } from '../../mapping/index.js';
 import { serve } from '../../server/listen.js';
 import { type Command, commonOptions, parseCommandArgs } from '../command.js';
@@ -28,7 +32,15 @@ localhost:5000/mirror, swap always). Certificate files are re-read when they cha
   --key FILE             its private key (PEM)
   --ca-out FILE          where a generated CA is written (default certs/ca.crt)
   --log-level L          fatal, error, warn, info (default), debug, trace, silent
-  --reload-interval S    seconds between checks of the certificate files (default 10)
+  --reload-interval S    seconds between checks of the certificate files or Secret (default 10)
+  --manage-certs         keep a CA and serving certificate in a Secret, the caBundle in step, and rotate
+                         them before expiry (replicas agree through a Lease); needs a Kubernetes API
+  --cert-secret NAME     the Secret for --manage-certs (default mirrorhook-certs)
+  --webhook-config NAME  the MutatingWebhookConfiguration whose caBundle to keep (default mirrorhook)
+  --namespace NS         namespace of the Secret and Lease (default: POD_NAMESPACE, else mirrorhook)
+  --service NAME         Service name the certificate covers (default mirrorhook); --dns/--ip add names
+  --cert-validity D      serving certificate lifetime: 90d, 12h, 30m or 45s (default 90d; the CA lives 10x)
+  --kubeconfig FILE      kubeconfig for --manage-certs (default: in-cluster, else KUBECONFIG)
   --shutdown-delay S     seconds /readyz fails before the listener closes on SIGTERM (default 5)
 
 Example:
@@ -44,12 +56,24 @@ Example:
       'log-level': { type: 'string' },
       'reload-interval': { type: 'string' },
       'shutdown-delay': { type: 'string' },
+      'manage-certs': { type: 'boolean' },
+      'cert-secret': { type: 'string' },
+      'webhook-config': { type: 'string' },
+      namespace: { type: 'string' },
+      service: { type: 'string' },
+      'cert-validity': { type: 'string' },
+      dns: { type: 'string', multiple: true },
+      ip: { type: 'string', multiple: true },
+      kubeconfig: { type: 'string' },
     });
     if (values.help) {
       io.stdout.write(`${this.usage}\n`);
       return 0;
     }
     if (positionals.length > 0) throw new MirrorhookError('MH_USAGE', `serve takes no arguments, got "${positionals.join(' ')}"`);
+    if (values['manage-certs'] === true && (values.cert !== undefined || values.key !== undefined)) {
+      throw new MirrorhookError('MH_USAGE', '--manage-certs and --cert/--key exclude each other: the Secret is the certificate');
+    }
     if ((values.cert === undefined) !== (values.key === undefined)) {
       throw new MirrorhookError('MH_USAGE', '--cert and --key go together: give both, or neither for a generated pair');
     }
@@ -67,7 +91,31 @@ Example:
     logger.info({ config: source ?? 'built-in default', mirror, layout: config.mirror.layout, swap: config.swap }, 'configuration loaded');
 
     let tls: Parameters<typeof serve>[0]['tls'];
-    if (values.cert !== undefined && values.key !== undefined) {
+    if (values['manage-certs'] === true) {
+      const validitySeconds = durationFlag('--cert-validity', values['cert-validity'] ?? '90d');
+      const manager = managedCertificates({
+        kubeconfig: values.kubeconfig,
+        namespace: values.namespace ?? io.env.POD_NAMESPACE ?? 'mirrorhook',
+        secretName: values['cert-secret'] ?? 'mirrorhook-certs',
+        webhookConfigurationName: values['webhook-config'] ?? 'mirrorhook',
+        service: values.service ?? 'mirrorhook',
+        dnsNames: values.dns ?? [],
+        ipAddresses: values.ip ?? [],
+        validitySeconds,
+        holder: io.env.POD_NAME ?? `${hostname()}-${process.pid}`,
+        log: (message, fields) => logger.info(fields ?? {}, message),
+      });
+      const initial = await firstPair(() => manager.check(), io.stopSignal);
+      logger.info({ secret: values['cert-secret'] ?? 'mirrorhook-certs' }, 'serving the self-managed certificate');
+      tls = {
+        initial,
+        source: () =>
+          manager.check().catch((error: unknown) => {
+            logger.warn({ error: describeError(error) }, 'certificate check failed; serving the current pair');
+            return undefined;
+          }),
+      };
+    } else if (values.cert !== undefined && values.key !== undefined) {
       tls = { certPath: values.cert, keyPath: values.key };
     } else {
       const set = generateCertificateSet({
@@ -109,6 +157,60 @@ Example:
     return 0;
   },
 };
+
+/** Parses 90d, 12h, 30m, 45s (or bare seconds) into seconds. */
+export function durationFlag(flag: string, value: string): number {
+  const match = /^(\d+)([dhms]?)$/.exec(value.trim());
+  const unit = { d: 86_400, h: 3_600, m: 60, s: 1, '': 1 } as const;
+  if (match === null) throw new MirrorhookError('MH_USAGE', `${flag} must be a duration such as 90d, 12h, 30m or 45s, not "${value}"`);
+  const seconds = Number(match[1]) * unit[(match[2] ?? '') as keyof typeof unit];
+  if (seconds < 30) throw new MirrorhookError('MH_USAGE', `${flag} must be at least 30s`);
+  return seconds;
+}
+
+interface ManagedOptions {
+  readonly kubeconfig: string | undefined;
+  readonly namespace: string;
+  readonly secretName: string;
+  readonly webhookConfigurationName: string;
+  readonly service: string;
+  readonly dnsNames: readonly string[];
+  readonly ipAddresses: readonly string[];
+  readonly validitySeconds: number;
+  readonly holder: string;
+  readonly log: (message: string, fields?: Record<string, unknown>) => void;
+}
+
+function managedCertificates(options: ManagedOptions): ManagedCertificates {
+  const kubeConfig = loadKubeConfig(options.kubeconfig);
+  return new ManagedCertificates({
+    core: kubeConfig.makeApiClient(k8s.CoreV1Api),
+    admission: kubeConfig.makeApiClient(k8s.AdmissionregistrationV1Api),
+    lock: new LeaseLock(kubeConfig.makeApiClient(k8s.CoordinationV1Api), { namespace: options.namespace, holder: options.holder }),
+    namespace: options.namespace,
+    secretName: options.secretName,
+    webhookConfigurationName: options.webhookConfigurationName,
+    certificate: { service: options.service, dnsNames: options.dnsNames, ipAddresses: options.ipAddresses },
+    servingValiditySeconds: options.validitySeconds,
+    log: options.log,
+  });
+}
+
+/** The first serving pair: created here, or by the replica holding the Lease; waits up to a minute for it. */
+async function firstPair(check: () => Promise<PemPair | undefined>, stop: AbortSignal): Promise<PemPair> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 60 && !stop.aborted; attempt += 1) {
+    try {
+      const pair = await check();
+      if (pair !== undefined) return pair;
+    } catch (error) {
+      lastError = error;
+      if (error instanceof MirrorhookError) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  throw kubeError(lastError ?? new Error('no certificate appeared in the Secret'), 'self-managed certificates');
+}
 
 export function integerFlag(flag: string, value: string | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
