@@ -110,7 +110,13 @@ Examples:
     if (usageProblems.length > 0) throw new MirrorhookError('MH_USAGE', usageProblems.join('; '));
 
     const scheme = config.mirror.insecure ? 'http' : 'https';
-    const entries: MirrorEntry[] = hosts.map((host) => ({ host, endpoint: mirrorEndpoint(mirror, config.mirror.layout, host, scheme) }));
+    // A host served by a remote repository (mirror.remotes) pulls through it: its images are never in the mirror.
+    const remotes = config.mirror.remotes ?? {};
+    const entries: MirrorEntry[] = hosts.map((host) => {
+      const remote = remotes[host];
+      const endpoint = remote === undefined ? mirrorEndpoint(mirror, config.mirror.layout, host, scheme) : mirrorEndpoint(parseMirrorRegistry(remote), 'path', host, 'https');
+      return { host, endpoint };
+    });
     const ca = values.ca;
     const skipVerify = values['skip-verify'] ?? false;
 
