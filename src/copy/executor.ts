@@ -299,7 +299,15 @@ class CopyEngine {
     if ((await client.headBlob(context.target, blob.digest)) !== undefined) return report('exists');
     let session: string | undefined;
     const mountFrom = async (fromPath: string): Promise<boolean> => {
-      const result = await client.mountBlob(context.target, blob.digest, fromPath);
+      let result;
+      try {
+        result = await client.mountBlob(context.target, blob.digest, fromPath);
+      } catch (error) {
+        // A refused mount (no pull right on the other repository, a registry without mounts) is only a missed
+        // shortcut: the blob is streamed instead.
+        if (isMirrorhookError(error) && error.code !== 'MH_REGISTRY_CIRCUIT_OPEN') return false;
+        throw error;
+      }
       if (result.mounted) return true;
       session = result.session;
       return false;

@@ -148,6 +148,24 @@ describe('copy under injected faults', () => {
     expect(await expectConsistent(repository)).toBe('present');
   });
 
+  it('streams the blob when the registry refuses a cross-repository mount', async () => {
+    run++;
+    proxy = await startFaultProxy(source.host, (request) => (request.method === 'POST' && request.query.includes('mount=') ? { status: 403 } : undefined));
+    const client = new RegistryClient({ sleep: () => Promise.resolve() });
+    const actions: string[] = [];
+    const [result] = await copyImages(client, [{ source: parseReference(`${proxy.host}/faults/app:v1`), target: parseReference(`${proxy.host}/remount${run}/app:v1`) }], {
+      signatures: false,
+      onEvent: (event) => {
+        if (event.type === 'blob') actions.push(event.action);
+      },
+    });
+    await client.close();
+    expect(result?.error).toBeUndefined();
+    expect(proxy.log.filter((entry) => entry.fault !== undefined).length).toBe(actions.length);
+    expect(new Set(actions)).toEqual(new Set(['copied']));
+    expect((await skopeoRaw(source, `${source.host}/remount${run}/app:v1`)).digest).toBe(image.digest);
+  });
+
   it('gives up with a clear code when the source stays down, and writes nothing', async () => {
     const { result, repository } = await copyThrough({ sourceFault: () => ({ status: 503 }) });
     expect(result.status).toBe('failed');

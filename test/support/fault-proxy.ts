@@ -14,6 +14,8 @@ import type { AddressInfo } from 'node:net';
 export interface ProxiedRequest {
   readonly method: string;
   readonly path: string;
+  /** The query string without `?` ('' when none). */
+  readonly query: string;
   /** How many requests with this method and path (query ignored) the proxy has seen, this one included. */
   readonly seen: number;
   readonly headers: IncomingMessage['headers'];
@@ -39,7 +41,8 @@ export async function startFaultProxy(upstreamHost: string, fault: (request: Pro
     const key = `${req.method} ${path}`;
     const seen = (counts.get(key) ?? 0) + 1;
     counts.set(key, seen);
-    const chosen = fault({ method: req.method ?? 'GET', path, seen, headers: req.headers });
+    const query = (req.url ?? '').includes('?') ? (req.url ?? '').slice((req.url ?? '').indexOf('?') + 1) : '';
+    const chosen = fault({ method: req.method ?? 'GET', path, query, seen, headers: req.headers });
     log.push({ method: req.method ?? 'GET', path, fault: chosen });
     if (chosen !== undefined && 'status' in chosen) {
       req.resume();
