@@ -1,6 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditEvents, createNamespace, kubeConfig, waitFor } from './harness.js';
+import { auditEvents, createNamespace, kubeConfig, kubectl, waitFor } from './harness.js';
 import {
   type MirrorhookProcess,
   applyWebhookConfiguration,
@@ -154,6 +154,62 @@ describe('mirrorhook under a real kube-apiserver', () => {
     // Through this subresource the API server keeps only spec.ephemeralContainers of the change (it resets
     // metadata), so the annotation cannot gain the debugger's original image; the rewrite itself goes through.
     expect(originalImages(stored)).toEqual({ app: 'nginx:1.25' });
+  });
+
+  it('on UPDATE rewrites only the image that changes, so untouched containers are not restarted', async () => {
+    // Created before its namespace opted in, then edited once it has.
+    const namespace = await createNamespace();
+    await core().createNamespacedPod({ namespace, body: pod('edited', { containers: { app: 'nginx:1.25', cache: 'redis:7' } }) });
+    await core().patchNamespace(
+      { name: namespace, body: [{ op: 'add', path: `/metadata/labels/${modeLabel.replace('/', '~1')}`, value: 'enforce' }] },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch),
+    );
+    // The API server sees namespace labels through an informer: wait until it routes this namespace to mirrorhook.
+    await waitFor('the new namespace label to reach the webhook plugin', async () => {
+      const answer = await core().createNamespacedPod({ namespace, body: pod('probe', { containers: { app: 'nginx:1.25' } }), dryRun: 'All' });
+      return imagesOf(answer).app !== 'nginx:1.25';
+    });
+    const current = await readPod(namespace, 'edited');
+    const app = current.spec?.containers.find((container) => container.name === 'app');
+    if (app === undefined) throw new Error('the stored Pod has no app container');
+    app.image = 'nginx:1.26';
+
+    await core().replaceNamespacedPod({ namespace, name: 'edited', body: current });
+
+    const stored = await readPod(namespace, 'edited');
+    expect(imagesOf(stored)).toEqual({ app: `${mirror}/docker.io/library/nginx:1.26`, cache: 'redis:7' });
+    expect(originalImages(stored)).toEqual({ app: 'nginx:1.26' });
+  });
+
+  it('never sends kube-system, even when it carries the enforce label', async () => {
+    const label = `/metadata/labels/${modeLabel.replace('/', '~1')}`;
+    const patchKubeSystem = (op: 'add' | 'remove'): Promise<k8s.V1Namespace> =>
+      core().patchNamespace(
+        { name: 'kube-system', body: [op === 'add' ? { op, path: label, value: 'enforce' } : { op, path: label }] },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch),
+      );
+    await patchKubeSystem('add');
+    try {
+      // Meanwhile a labelled namespace created afterwards is handled: the label change has reached the plugin.
+      const later = await createNamespace({ [modeLabel]: 'enforce' });
+      await waitFor('a namespace labelled after kube-system to be handled', async () => {
+        const answer = await core().createNamespacedPod({ namespace: later, body: pod('probe', { containers: { app: 'nginx:1.25' } }), dryRun: 'All' });
+        return imagesOf(answer).app !== 'nginx:1.25';
+      });
+      const answer = await core().createNamespacedPod({ namespace: 'kube-system', body: pod('system', { containers: { app: 'nginx:1.25' } }), dryRun: 'All' });
+      expect(imagesOf(answer)).toEqual({ app: 'nginx:1.25' });
+    } finally {
+      await patchKubeSystem('remove');
+    }
+  });
+
+  it('shows the audit warnings to kubectl users', async () => {
+    const manifest = JSON.stringify({ apiVersion: 'v1', kind: 'Pod', ...pod('from-kubectl', { containers: { app: 'busybox:1.36' } }) });
+    const result = await kubectl(['create', '--namespace', audit, '-f', '-'], { input: manifest });
+
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain(`Warning: mirrorhook audit: app: busybox:1.36 -> ${mirror}/docker.io/library/busybox:1.36`);
+    expect(imagesOf(await readPod(audit, 'from-kubectl'))).toEqual({ app: 'busybox:1.36' });
   });
 
   it('answers a dryRun=All create with the rewrite and stores nothing', async () => {
