@@ -1,4 +1,4 @@
-import { type Document, type Node, Scalar, isMap, isScalar, isSeq, parseAllDocuments, type YAMLMap } from 'yaml';
+import { type Document, type Node, Scalar, isAlias, isMap, isScalar, isSeq, parseAllDocuments, type YAMLMap } from 'yaml';
 import type { Edit } from './types.js';
 
 /**
@@ -25,6 +25,26 @@ export function parseYaml(text: string): ParsedYaml {
 export function mapGet(map: YAMLMap, key: string): Node | undefined {
   for (const pair of map.items) {
     if (isScalar(pair.key) && pair.key.value === key) return (pair.value ?? undefined) as Node | undefined;
+  }
+  return undefined;
+}
+
+/**
+ * The value under `key`, following YAML's conventions users rely on to share values: an alias (`image: *web`)
+ * resolves to its anchored node, and a key missing from the map is looked up in its merge keys (`<<: *defaults`,
+ * `<<: [*a, *b]`), first one first. The node returned is the one whose text holds the value.
+ */
+export function resolvedGet(map: YAMLMap, key: string, document: Document.Parsed, depth = 0): Node | undefined {
+  const own = mapGet(map, key);
+  if (own !== undefined) return isAlias(own) ? (own.resolve(document) as Node | undefined) : own;
+  if (depth > 8) return undefined;
+  const merge = mapGet(map, '<<');
+  const sources = isSeq(merge) ? merge.items : merge === undefined ? [] : [merge];
+  for (const source of sources) {
+    const target = isAlias(source) ? source.resolve(document) : source;
+    if (!isMap(target)) continue;
+    const found = resolvedGet(target, key, document, depth + 1);
+    if (found !== undefined) return found;
   }
   return undefined;
 }

@@ -92,3 +92,10 @@ describe('rewritePaths on a copy of examples/', () => {
     expect(isMirrorhookError(error, 'MH_REWRITE_WRITE')).toBe(true);
   });
 });
+
+describe('planRewrite with shared values', () => {
+  it('changes an anchored image once for all its aliases', () => {
+    const text = 'x-image: &web nginx:1.25\nkind: Pod\nspec:\n  containers:\n  - image: *web\n  - image: *web\n';
+    expect(rewriteText('pod.yaml', text)).toBe(text.replace('&web nginx:1.25', '&web mirror.example.com/m/docker.io/library/nginx:1.25'));
+  });
+});

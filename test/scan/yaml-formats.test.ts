@@ -134,3 +134,25 @@ describe('kustomize tags written as numbers', () => {
     expect(extractKustomize(text).findings[0]?.reference).toBe('app:1.10');
   });
 });
+
+describe('YAML anchors', () => {
+  it('follows an alias to the anchored scalar, which is the text to change', () => {
+    const text = 'x-image: &web "nginx:1.25"\nkind: Pod\nspec:\n  containers:\n  - image: *web\n  - image: *web\n';
+    const found = extractKubernetes(text).findings;
+    expect(found.map((finding) => [finding.reference, text.slice(finding.start, finding.end), finding.edit.kind])).toEqual([
+      ['nginx:1.25', 'nginx:1.25', 'reference'],
+      ['nginx:1.25', 'nginx:1.25', 'reference'],
+    ]);
+  });
+});
+
+describe('Compose merge keys', () => {
+  it('finds an image shared through <<: *anchor once per service, at the anchored text', () => {
+    const text = 'x-app: &app\n  image: ghcr.io/org/app:1.2\n  restart: always\nservices:\n  web:\n    <<: *app\n  worker:\n    <<: [*app]\n    command: work\n';
+    const found = extractCompose(text).findings;
+    expect(found.map((finding) => [finding.name, text.slice(finding.start, finding.end)])).toEqual([
+      ['web', 'ghcr.io/org/app:1.2'],
+      ['worker', 'ghcr.io/org/app:1.2'],
+    ]);
+  });
+});

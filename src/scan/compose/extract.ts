@@ -1,7 +1,7 @@
 import { isMap, isScalar } from 'yaml';
 import { isTemplated } from '../template.js';
 import { type ExtractResult, type Finding, ScanSkipReason } from '../types.js';
-import { mapGet, parseYaml, scalarSpan } from '../yaml.js';
+import { mapGet, parseYaml, resolvedGet, scalarSpan } from '../yaml.js';
 
 /** `services.<name>.image` of a Compose file. A service that only builds has no image and is not listed. */
 export function extractCompose(text: string): ExtractResult {
@@ -13,7 +13,7 @@ export function extractCompose(text: string): ExtractResult {
     if (!isMap(services)) continue;
     for (const pair of services.items) {
       if (!isMap(pair.value)) continue;
-      const image = mapGet(pair.value, 'image');
+      const image = resolvedGet(pair.value, 'image', document);
       if (!isScalar(image) || typeof image.value !== 'string') continue;
       const span = scalarSpan(image, text);
       const templated = isTemplated(image.value);

@@ -1,7 +1,7 @@
-import { type YAMLMap, isMap, isScalar, isSeq } from 'yaml';
+import { type Document, type YAMLMap, isMap, isScalar, isSeq } from 'yaml';
 import { isTemplated } from '../template.js';
 import { type ExtractResult, type Finding, ScanSkipReason } from '../types.js';
-import { mapGet, parseYaml, scalarSpan, stringAt, walkMaps } from '../yaml.js';
+import { mapGet, parseYaml, resolvedGet, scalarSpan, stringAt, walkMaps } from '../yaml.js';
 
 /** The PodSpec lists that hold containers; anything that embeds a PodSpec (any kind, any depth) has them. */
 export const containerListKeys = ['containers', 'initContainers', 'ephemeralContainers'] as const;
@@ -22,7 +22,7 @@ export function extractKubernetes(text: string): ExtractResult {
         const owner = nearestObject([...ancestors, map]);
         for (const container of list.items) {
           if (!isMap(container)) continue;
-          const finding = imageFinding(container, text, owner);
+          const finding = imageFinding(container, text, owner, document);
           if (finding !== undefined) findings.push(finding);
         }
       }
@@ -32,8 +32,14 @@ export function extractKubernetes(text: string): ExtractResult {
   return { findings, problems };
 }
 
-function imageFinding(container: YAMLMap, text: string, owner: { kind: string; name: string | undefined }): Finding | undefined {
-  const image = mapGet(container, 'image');
+function imageFinding(
+  container: YAMLMap,
+  text: string,
+  owner: { kind: string; name: string | undefined },
+  document: Document.Parsed,
+): Finding | undefined {
+  // `image: *web` names the anchored scalar: its text is what is pulled, and what rewrite changes (for every alias).
+  const image = resolvedGet(container, 'image', document);
   if (!isScalar(image) || typeof image.value !== 'string') return undefined;
   const value = image.value;
   const span = scalarSpan(image, text);
