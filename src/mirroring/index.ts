@@ -10,6 +10,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/schema.js';
 import { copyImages } from '../copy/executor.js';
 import { MirrorhookError, describeError } from '../errors.js';
+import { googleRegistrySetup, repositoryRegistryPath } from '../google/index.js';
 import { LeaseLock } from '../kube/lease.js';
 import { parseMirrorRegistry } from '../mapping/index.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -77,10 +78,19 @@ export async function createMirroring(config: Config, metrics: Metrics, log: Fas
   }
   const mirrorHost: RegistryHostOptions = { ...(config.mirror.insecure ? { insecure: true } : {}), ...(ca === undefined ? {} : { ca }) };
   const hostOptions = (host: string): RegistryHostOptions => (host === mirror.domain ? mirrorHost : {});
-  const baseCredentials =
-    config.credentials.dockerConfig === '' ? dockerConfigProvider({ env }) : dockerConfigProvider({ env, file: config.credentials.dockerConfig });
+  // Google hosts: ADC access tokens when the Docker config has nothing for them; Artifact Registry repositories
+  // checked (created with mirror.createRepository) before the first copy into them. Inert for other mirrors.
+  const google = await googleRegistrySetup(config.mirror, {
+    env,
+    onCreated: (repository) => log.info({ repository: repositoryRegistryPath(repository) }, 'created the Artifact Registry repository'),
+  });
+  const prepareRepository = google.prepareRepository;
+  const baseCredentials = chainProviders(
+    config.credentials.dockerConfig === '' ? dockerConfigProvider({ env }) : dockerConfigProvider({ env, file: config.credentials.dockerConfig }),
+    google.credentials,
+  );
   // The catalog asks on the admission path's behalf: a mirror that does not answer must not be retried for long.
-  const client = new RegistryClient({ credentials: baseCredentials, hostOptions, retry: { attempts: 3, maxDelayMs: 2_000 } });
+  const client = new RegistryClient({ credentials: baseCredentials, hostOptions, prepareRepository, retry: { attempts: 3, maxDelayMs: 2_000 } });
 
   const kubeConfig = 'kubeConfig' in environment ? environment.kubeConfig : clusterConfig(config, env);
   let pullSecrets: PullSecrets | undefined;
@@ -111,7 +121,7 @@ export async function createMirroring(config: Config, metrics: Metrics, log: Fas
     if (job.origin !== undefined && pullSecrets !== undefined) {
       // The Pod's own pull secrets first; a client per such copy keeps their tokens apart from other Pods'.
       const credentials: CredentialProvider = chainProviders(pullSecrets.providerFor(job.origin), baseCredentials);
-      copyClient = new RegistryClient({ credentials, hostOptions });
+      copyClient = new RegistryClient({ credentials, hostOptions, prepareRepository });
     }
     try {
       const [result] = await copyImages(copyClient, [{ source: job.source, target: job.target }], { jobs: 4, signatures: true });
@@ -180,7 +190,7 @@ export async function createMirroring(config: Config, metrics: Metrics, log: Fas
     async close() {
       await mirroring.close();
       await pullSecrets?.stop();
-      await client.close();
+      await Promise.all([client.close(), google.close()]);
     },
   };
 }
