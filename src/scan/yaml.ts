@@ -36,7 +36,7 @@ export function mapGet(map: YAMLMap, key: string): Node | undefined {
  */
 export function resolvedGet(map: YAMLMap, key: string, document: Document.Parsed, depth = 0): Node | undefined {
   const own = mapGet(map, key);
-  if (own !== undefined) return isAlias(own) ? (own.resolve(document) as Node | undefined) : own;
+  if (own !== undefined) return isAlias(own) ? (own.resolve(document)) : own;
   if (depth > 8) return undefined;
   const merge = mapGet(map, '<<');
   const sources = isSeq(merge) ? merge.items : merge === undefined ? [] : [merge];
