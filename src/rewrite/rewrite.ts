@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { MirrorhookError } from '../errors.js';
 import type { Mapper } from '../mapping/index.js';
 import { scanPaths } from '../scan/files.js';
 import { type FilePlan, planRewrite } from './plan.js';
@@ -22,7 +23,12 @@ export async function rewritePaths(paths: readonly string[], mapper: Mapper, opt
   const plans: FilePlan[] = [];
   for (const scan of files) {
     if (!scan.occurrences.some((occurrence) => occurrence.standing === 'third-party')) continue;
-    const text = await readText(scan.file);
+    let text: string;
+    try {
+      text = await readText(scan.file);
+    } catch (error) {
+      throw new MirrorhookError('MH_SCAN_PATH', `${scan.file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+    }
     const plan = planRewrite(scan, text, mapper);
     if (plan.changes.length === 0 && plan.blocked.length === 0) continue;
     if (options.write && plan.rewritten !== plan.original) await writeText(scan.file, plan.rewritten);

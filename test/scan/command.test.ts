@@ -22,6 +22,8 @@ describe('mirrorhook scan', () => {
       file: 'examples/k8s/cronjob.yaml',
       line: 15,
       column: 20,
+      start: 273,
+      end: 304,
       image: 'registry.k8s.io/kubectl:v1.30.2',
       source: 'registry.k8s.io/kubectl:v1.30.2',
       kind: 'CronJob',

@@ -101,6 +101,8 @@ function printFiles(io: CommandIo, format: ScanOutput, occurrences: readonly Occ
         file: occurrence.file,
         line: occurrence.line,
         column: occurrence.column,
+        start: occurrence.start,
+        end: occurrence.end,
         image: occurrence.image,
         source: occurrence.source ?? null,
         kind: occurrence.kind,
