@@ -1,14 +1,21 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/config/load.js';
-import { join } from 'node:path';
-import { repoRoot } from './control-plane.js';
-import { asUser, canI, createNamespace, kubeConfig, kubectl, waitFor } from './harness.js';
+import { freePorts, repoRoot } from './control-plane.js';
+import { asUser, canI, controlPlane, createNamespace, kubeConfig, kubectl, waitFor } from './harness.js';
+import { mirrorhookCli } from './mirrorhook.js';
 
 // deploy/ as users install it: the kustomize base rendered by the pinned kubectl, server-side applied to the real
 // API server, its Deployment turned into Pods by the controller manager, and its RBAC checked against what the
-// webhook needs, no more.
+// webhook needs, no more; the cert-manager overlay rendered and checked for consistency (applying it needs
+// cert-manager's CRDs); the self-managed-certs overlay applied over the base and its RBAC proven sufficient by
+// running `serve --manage-certs` with the ServiceAccount's own token.
 
 interface KubeObject {
   apiVersion: string;
@@ -48,13 +55,16 @@ async function permissions(user: string, namespace: string): Promise<Set<string>
 
 describe('deploy/ applied to a real API server', () => {
   let base: { text: string; objects: KubeObject[] };
+  let selfManaged: { text: string; objects: KubeObject[] } | undefined;
 
   beforeAll(async () => {
     base = await render('deploy/base');
   });
 
   afterAll(async () => {
-    if (base !== undefined) await kubectl(['delete', '--ignore-not-found', '--wait=false', '-f', '-'], { input: base.text });
+    // The overlay is the base plus its own objects: deleting what was applied last removes everything.
+    const applied = selfManaged ?? base;
+    if (applied !== undefined) await kubectl(['delete', '--ignore-not-found', '--wait=false', '-f', '-'], { input: applied.text });
   });
 
   it('is accepted by server-side apply, and applying it again changes nothing', async () => {
@@ -155,4 +165,98 @@ describe('deploy/ applied to a real API server', () => {
     const withoutCertManager = overlay.objects.filter((object) => !object.apiVersion.startsWith('cert-manager.io/'));
     expect(withoutCertManager).toHaveLength(base.objects.length);
   });
+
+  it('upgrades to the self-managed-certs overlay, whose ServiceAccount runs serve --manage-certs with its own token', async () => {
+    selfManaged = await render('deploy/overlays/self-managed-certs');
+    const applied = await kubectl(['apply', '--server-side', '--field-manager=mirrorhook-e2e', '-f', '-'], { input: selfManaged.text });
+    expect(applied.code, applied.stderr).toBe(0);
+    // Server-side apply by the same manager drops what the overlay removed: no certificate volume any more.
+    const apps = kubeConfig().makeApiClient(k8s.AppsV1Api);
+    const deployment = await apps.readNamespacedDeployment({ namespace: 'mirrorhook', name: 'mirrorhook' });
+    expect(deployment.spec?.template.spec?.volumes?.map((volume) => volume.name)).not.toContain('tls');
+    expect(deployment.spec?.template.spec?.containers[0]?.args).toContain('--manage-certs');
+
+    // Exactly the base grants plus the Secret and the caBundle of its own webhook configuration.
+    const baselineNamespace = await createNamespace();
+    const nobody = `system:serviceaccount:${baselineNamespace}:default`;
+    const baseline = await permissions(nobody, 'mirrorhook');
+    const granted = [...(await permissions(serviceAccount, 'mirrorhook'))].filter((permission) => !baseline.has(permission));
+    expect(granted.sort()).toEqual(
+      [
+        '/secrets:list', '/secrets:watch', '/serviceaccounts:list', '/serviceaccounts:watch', '/events:create',
+        'coordination.k8s.io/leases:get', 'coordination.k8s.io/leases:create', 'coordination.k8s.io/leases:update', 'coordination.k8s.io/leases:delete',
+        '/secrets:create', '/secrets:get (mirrorhook-certs)', '/secrets:update (mirrorhook-certs)',
+        'admissionregistration.k8s.io/mutatingwebhookconfigurations:get (mirrorhook)',
+        'admissionregistration.k8s.io/mutatingwebhookconfigurations:update (mirrorhook)',
+      ].sort(),
+    );
+
+    // Sufficient, too: the webhook runs as that ServiceAccount (a token from the TokenRequest API, as a Pod gets).
+    const core = kubeConfig().makeApiClient(k8s.CoreV1Api);
+    const token = await core.createNamespacedServiceAccountToken({
+      namespace: 'mirrorhook',
+      name: 'mirrorhook',
+      body: { spec: { audiences: [], expirationSeconds: 3600 } },
+    });
+    const dir = await mkdtemp(join(tmpdir(), 'mirrorhook-e2e-deploy-'));
+    const kubeconfig = join(dir, 'serviceaccount.kubeconfig');
+    await writeFile(
+      kubeconfig,
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'e2e', cluster: { server: controlPlane().apiServerUrl, 'certificate-authority': controlPlane().caCertPath } }],
+        users: [{ name: 'mirrorhook', user: { token: token.status?.token } }],
+        contexts: [{ name: 'e2e', context: { cluster: 'e2e', user: 'mirrorhook' } }],
+        'current-context': 'e2e',
+      }),
+      { mode: 0o600 },
+    );
+    const [port] = await freePorts(1);
+    const serve = spawn(
+      process.execPath,
+      [
+        mirrorhookCli, 'serve', '--host', '127.0.0.1', '--port', String(port), '--shutdown-delay', '0', '--manage-certs',
+        '--namespace', 'mirrorhook', '--cert-secret', 'mirrorhook-certs', '--webhook-config', 'mirrorhook', '--ip', '127.0.0.1',
+        '--kubeconfig', kubeconfig,
+      ],
+      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    serve.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    serve.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    const exited = new Promise((resolveExit) => serve.once('exit', resolveExit));
+    try {
+      const secret = await waitFor('serve --manage-certs to create its Secret', async () => {
+        if (serve.exitCode !== null) throw new Error(`serve exited with ${serve.exitCode}:\n${output.slice(-2000)}`);
+        return await core.readNamespacedSecret({ namespace: 'mirrorhook', name: 'mirrorhook-certs' }).catch(() => undefined);
+      });
+      const bundle = secret.data?.['ca.crt'];
+      expect(bundle).toBeDefined();
+      const admission = kubeConfig().makeApiClient(k8s.AdmissionregistrationV1Api);
+      await waitFor('the caBundle of MutatingWebhookConfiguration mirrorhook to carry the managed CA', async () => {
+        const configuration = await admission.readMutatingWebhookConfiguration({ name: 'mirrorhook' });
+        return (configuration.webhooks ?? []).every((webhook) => webhook.clientConfig.caBundle === bundle);
+      });
+      const caPem = Buffer.from(bundle ?? '', 'base64').toString('utf8');
+      await waitFor(`serve to answer /readyz with the managed certificate`, () => httpsStatus(`https://127.0.0.1:${port}/readyz`, caPem).then((status) => status === 200));
+      expect(output).not.toMatch(/forbidden/i);
+    } finally {
+      serve.kill('SIGKILL');
+      await exited;
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
+
+function httpsStatus(url: string, caPem: string): Promise<number> {
+  return new Promise((resolveStatus, reject) => {
+    const req = httpsRequest(url, { ca: caPem, timeout: 2000 }, (response) => {
+      response.resume();
+      resolveStatus(response.statusCode ?? 0);
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}
