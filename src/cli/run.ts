@@ -30,11 +30,12 @@ export async function runCli(argv: readonly string[], io: CommandIo): Promise<nu
     io.stdout.write(`${version}\n`);
     return 0;
   }
-  const command = commands.find((candidate) => candidate.name === name);
-  if (command === undefined) {
+  const entry = commands.find((candidate) => candidate.name === name);
+  if (entry === undefined) {
     io.stderr.write(`mirrorhook: unknown command "${name}"\n\n${help()}`);
     return 2;
   }
+  const command = await entry.load();
   try {
     return await command.run(rest, io);
   } catch (error) {

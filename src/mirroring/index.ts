@@ -5,25 +5,23 @@
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/schema.js';
 import { copyImages } from '../copy/executor.js';
 import { MirrorhookError, describeError } from '../errors.js';
 import { googleRegistrySetup, repositoryRegistryPath } from '../google/index.js';
-import { LeaseLock } from '../kube/lease.js';
 import { parseMirrorRegistry } from '../mapping/index.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { formatReference } from '../reference/index.js';
 import { type CredentialProvider, RegistryClient, type RegistryHostOptions, chainProviders, dockerConfigProvider } from '../registry/index.js';
 import { MirrorCatalog } from './catalog.js';
-import { CopyEvents, CopyLeases, PullSecrets } from './cluster.js';
+import type { CopyEvents, CopyLeases, PullSecrets } from './cluster.js';
 import { type CopyJob, type CopyOutcome, CopyQueue } from './queue.js';
 import { Mirroring } from './service.js';
 
 export { MirrorCatalog } from './catalog.js';
 export type { Presence } from './catalog.js';
-export { CopyEvents, CopyLeases, PullSecrets } from './cluster.js';
 export type { PodOrigin } from './cluster.js';
 export { CopyQueue } from './queue.js';
 export type { CopyJob, CopyOutcome } from './queue.js';
@@ -48,13 +46,14 @@ export interface MirroringEnvironment {
 }
 
 /** The KubeConfig background mirroring should use, or undefined when it runs without a cluster. */
-export function clusterConfig(config: Config, env: NodeJS.ProcessEnv): k8s.KubeConfig | undefined {
+export async function clusterConfig(config: Config, env: NodeJS.ProcessEnv): Promise<k8s.KubeConfig | undefined> {
   const enabled = config.kubernetes.enabled;
   if (enabled === false) return undefined;
   const file = config.kubernetes.kubeconfig;
   const available = file !== '' || env.KUBERNETES_SERVICE_HOST !== undefined || env.KUBECONFIG !== undefined;
   if (enabled === 'auto' && !available) return undefined;
-  const kubeConfig = new k8s.KubeConfig();
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const kubeConfig = new KubeConfig();
   try {
     if (file === '') kubeConfig.loadFromDefault();
     else kubeConfig.loadFromFile(file);
@@ -92,20 +91,26 @@ export async function createMirroring(config: Config, metrics: Metrics, log: Fas
   // The catalog asks on the admission path's behalf: a mirror that does not answer must not be retried for long.
   const client = new RegistryClient({ credentials: baseCredentials, hostOptions, prepareRepository, retry: { attempts: 3, maxDelayMs: 2_000 } });
 
-  const kubeConfig = 'kubeConfig' in environment ? environment.kubeConfig : clusterConfig(config, env);
+  const kubeConfig = 'kubeConfig' in environment ? environment.kubeConfig : await clusterConfig(config, env);
   let pullSecrets: PullSecrets | undefined;
   let leases: CopyLeases | undefined;
   let events: CopyEvents | undefined;
   if (kubeConfig !== undefined) {
+    // Loaded only with a cluster: a webhook without one does not carry the Kubernetes client.
+    const [{ CoordinationV1Api, CoreV1Api }, { CopyEvents, CopyLeases, PullSecrets }, { LeaseLock }] = await Promise.all([
+      import('@kubernetes/client-node'),
+      import('./cluster.js'),
+      import('../kube/lease.js'),
+    ]);
     const identity = env.POD_NAME ?? `${hostname()}-${process.pid}`;
     pullSecrets = PullSecrets.fromKubeConfig(kubeConfig, (message) => log.warn(message));
     leases = new CopyLeases(
-      new LeaseLock(kubeConfig.makeApiClient(k8s.CoordinationV1Api), {
+      new LeaseLock(kubeConfig.makeApiClient(CoordinationV1Api), {
         namespace: config.kubernetes.leaseNamespace || env.POD_NAMESPACE || 'mirrorhook',
         holder: identity,
       }),
     );
-    events = new CopyEvents(kubeConfig.makeApiClient(k8s.CoreV1Api), identity);
+    events = new CopyEvents(kubeConfig.makeApiClient(CoreV1Api), identity);
     try {
       await pullSecrets.start();
     } catch (error) {

@@ -16,7 +16,7 @@ import type { Config } from '../config/schema.js';
 import { describeError, isMirrorhookError } from '../errors.js';
 import { Action, type Mapper, SkipReason, createMapper } from '../mapping/index.js';
 import { type Metrics, createMetrics } from '../metrics/metrics.js';
-import type { PemPair } from '../certs/index.js';
+import type { PemPair } from '../certs/generate.js';
 import type { Mirroring } from '../mirroring/service.js';
 
 export interface AppOptions {

@@ -1,7 +1,8 @@
 import type { Server as TlsServer } from 'node:tls';
 import type { FastifyBaseLogger } from 'fastify';
 import { pino } from 'pino';
-import { type PemPair, certificateNotAfter, checkServingPair, readServingPair } from '../certs/index.js';
+import { checkServingPair, readServingPair } from '../certs/files.js';
+import { type PemPair, certificateNotAfter } from '../certs/generate.js';
 import type { Config } from '../config/schema.js';
 import { MirrorhookError, describeError } from '../errors.js';
 import { createMetrics } from '../metrics/metrics.js';

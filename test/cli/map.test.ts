@@ -77,3 +77,14 @@ describe('mirrorhook (top level)', () => {
     expect(unknown.stderr).toContain('unknown command "frobnicate"');
   });
 });
+
+describe('command registry', () => {
+  it('lists each command with the summary and name of the module it loads', async () => {
+    const { commands } = await import('../../src/cli/commands/index.js');
+    for (const entry of commands) {
+      const command = await entry.load();
+      expect(command.name).toBe(entry.name);
+      expect(command.summary).toBe(entry.summary);
+    }
+  });
+});

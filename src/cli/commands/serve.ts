@@ -2,11 +2,9 @@ import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { pino } from 'pino';
-import * as k8s from '@kubernetes/client-node';
-import { type PemPair, generateCertificateSet, writeAtomically } from '../../certs/index.js';
-import { ManagedCertificates } from '../../certs/manage.js';
-import { kubeError, loadKubeConfig } from '../../kube/client.js';
-import { LeaseLock } from '../../kube/lease.js';
+import { writeAtomically } from '../../certs/files.js';
+import { type PemPair, generateCertificateSet } from '../../certs/generate.js';
+import type { ManagedCertificates } from '../../certs/manage.js';
 import { loadConfig } from '../../config/load.js';
 import { MirrorhookError, describeError } from '../../errors.js';
 import { formatMirrorRegistry, parseMirrorRegistry } from '../../mapping/index.js';
@@ -93,7 +91,7 @@ Example:
     let tls: Parameters<typeof serve>[0]['tls'];
     if (values['manage-certs'] === true) {
       const validitySeconds = durationFlag('--cert-validity', values['cert-validity'] ?? '90d');
-      const manager = managedCertificates({
+      const manager = await managedCertificates({
         kubeconfig: values.kubeconfig,
         namespace: values.namespace ?? io.env.POD_NAMESPACE ?? 'mirrorhook',
         secretName: values['cert-secret'] ?? 'mirrorhook-certs',
@@ -181,7 +179,14 @@ interface ManagedOptions {
   readonly log: (message: string, fields?: Record<string, unknown>) => void;
 }
 
-function managedCertificates(options: ManagedOptions): ManagedCertificates {
+/** The Kubernetes client is loaded only here: a webhook without --manage-certs does not carry it. */
+async function managedCertificates(options: ManagedOptions): Promise<ManagedCertificates> {
+  const [k8s, { ManagedCertificates }, { loadKubeConfig }, { LeaseLock }] = await Promise.all([
+    import('@kubernetes/client-node'),
+    import('../../certs/manage.js'),
+    import('../../kube/client.js'),
+    import('../../kube/lease.js'),
+  ]);
   const kubeConfig = loadKubeConfig(options.kubeconfig);
   return new ManagedCertificates({
     core: kubeConfig.makeApiClient(k8s.CoreV1Api),
@@ -209,6 +214,7 @@ async function firstPair(check: () => Promise<PemPair | undefined>, stop: AbortS
     }
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
+  const { kubeError } = await import('../../kube/client.js');
   throw kubeError(lastError ?? new Error('no certificate appeared in the Secret'), 'self-managed certificates');
 }
 
