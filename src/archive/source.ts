@@ -100,7 +100,7 @@ function directorySource(root: string): ArchiveSource {
           const path = paths[next++] ?? '';
           const full = join(root, ...path.split('/'));
           const { size } = await stat(full);
-          const stream = createReadStream(full);
+          const stream = createReadStream(full, { highWaterMark: 1024 * 1024 });
           try {
             await visit({ path, size, stream });
           } finally {
@@ -141,11 +141,11 @@ function tarSource(file: string, compression: Compression, decompressXz: Decompr
     kind,
     links,
     async forEach(visit, wanted = () => true) {
-      const input = createReadStream(file);
+      const input = createReadStream(file, { highWaterMark: 1024 * 1024 });
       let tarBytes: Readable;
       let decompressed: Promise<void> = Promise.resolve();
       if (compression === 'gzip') {
-        const gunzip = createGunzip();
+        const gunzip = createGunzip({ chunkSize: 256 * 1024 });
         tarBytes = gunzip;
         pipeline(input, gunzip, () => undefined);
       } else if (compression === 'xz') {
