@@ -172,7 +172,9 @@ export function rewriteCandidates(review: AdmissionReview, mapper: Mapper): Rewr
   if ('problem' in listed || hasSkipLabel(request.object as PodLike)) return [];
   const candidates: RewriteCandidate[] = [];
   for (const container of decideContainers(listed.images, mapper, previousImagesOf(request))) {
-    if (container.decision.action === Action.rewrite) candidates.push({ source: container.decision.source, target: container.decision.target });
+    const decision = container.decision;
+    // A remote repository (pull-through cache) fetches the image itself: nothing to look up or copy.
+    if (decision.action === Action.rewrite && decision.remote === undefined) candidates.push({ source: decision.source, target: decision.target });
   }
   return candidates;
 }
@@ -187,7 +189,7 @@ function applyGate(containers: ContainerDecision[], gate: RewriteGate | undefine
   if (gate === undefined) return containers;
   return containers.map((container) => {
     const decision = container.decision;
-    if (decision.action !== Action.rewrite) return container;
+    if (decision.action !== Action.rewrite || decision.remote !== undefined) return container;
     const verdict = gate({ source: decision.source, target: decision.target });
     if (verdict.rewrite) return container;
     return {

@@ -205,3 +205,21 @@ describe('patch builder properties', () => {
     );
   });
 });
+
+describe('remote repositories (pull-through caches)', () => {
+  it('are rewritten without asking the gate, and are no rewrite candidates', async () => {
+    const { rewriteCandidates } = await import('../../src/admission/index.js');
+    const remoteMapper = createMapper(testConfig({ mirror: { remotes: { 'docker.io': 'us-docker.pkg.dev/p/dockerhub' } } }));
+    const review = parseAdmissionReview(admissionReview({ object: pod({ containers: [{ name: 'a', image: 'nginx:1.25' }, { name: 'b', image: 'quay.io/x/y:1' }] }) }));
+    expect(rewriteCandidates(review, remoteMapper).map((candidate) => candidate.source.domain)).toEqual(['quay.io']);
+    const asked: string[] = [];
+    const result = admit(review, remoteMapper, 'enforce', (candidate) => {
+      asked.push(candidate.source.domain);
+      return { rewrite: false, skipReason: 'not-in-mirror', reason: 'not-in-mirror: test' };
+    });
+    expect(asked).toEqual(['quay.io']);
+    const patch = JSON.parse(Buffer.from(result.response.patch ?? '', 'base64').toString()) as Operation[];
+    expect(patch).toContainEqual({ op: 'replace', path: '/spec/containers/0/image', value: 'us-docker.pkg.dev/p/dockerhub/library/nginx:1.25' });
+    expect(patch.some((op) => op.path === '/spec/containers/1/image')).toBe(false);
+  });
+});
