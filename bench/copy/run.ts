@@ -3,8 +3,8 @@
  * `skopeo copy --all` and `crane copy`, cold (empty target) and warm (everything present), beside the physical
  * limit measured in the same run: the target registry's own ingest time for the same blobs pushed raw in parallel.
  *
- *   node --import tsx bench/copy/run.ts            full run (6 images × 2 platforms, ~330 MB)
- *   node --import tsx bench/copy/run.ts --smoke    CI smoke size (2 images, ~10 MB)
+ *   node --import tsx bench/copy/run.ts            full run (6 images × 2 platforms, 320 MiB; 3 interleaved rounds, medians)
+ *   node --import tsx bench/copy/run.ts --smoke    CI smoke size (2 images, ~10 MB, one round)
  *
  * Each tool copies into its own fresh target registry, so nobody profits from another's blobs. Peers get the
  * same parallelism over images as mirrorhook's --jobs (they copy one image per process). Wall time and peak RSS
@@ -30,6 +30,13 @@ const shape = smoke
   ? { images: 2, baseBytes: 2 * mb, layerBytes: 1 * mb, layersPerPlatform: 2 }
   : { images: 6, baseBytes: 32 * mb, layerBytes: 12 * mb, layersPerPlatform: 2 };
 const jobs = 4;
+const rounds = smoke ? 1 : 3;
+
+/** The measurement with the median time (its own requests and RSS, not a mix of runs). */
+function median(runs: readonly Measurement[]): Measurement {
+  const sorted = [...runs].sort((a, b) => a.seconds - b.seconds);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
 const platforms = [
   { os: 'linux', architecture: 'amd64' },
   { os: 'linux', architecture: 'arm64', variant: 'v8' },
@@ -60,8 +67,8 @@ async function main(): Promise<void> {
     console.log(`image set: ${images.length} images × ${platforms.length} platforms, ${blobs.length} unique blobs, ${(totalBytes / mb).toFixed(0)} MiB`);
 
     const raw = await rawIngest(blobs);
-    const startup = await timed([process.execPath, cli, '--version']);
-    const results = new Map<string, { cold: Measurement; warm: Measurement }>();
+    const startup = await timed([process.execPath, cli, 'copy', '--help']);
+    const samples = new Map<string, { cold: Measurement; warm: Measurement }[]>();
 
     const tools: Record<string, (target: TestRegistry) => (image: string) => string[]> = {
       mirrorhook: () => () => [],
@@ -71,7 +78,8 @@ async function main(): Promise<void> {
       ],
       'crane copy': (target) => (image) => [join(bin, 'crane'), 'copy', '--insecure', `${source.host}/${image}`, `${target.host}/${image}`],
     };
-    for (const [name, commandFor] of Object.entries(tools)) {
+    // Rounds interleave the tools, so a change in the machine's load hits every tool alike; medians are reported.
+    for (let round = 0; round < rounds; round++) for (const [name, commandFor] of Object.entries(tools)) {
       const target = await startRegistry({ countRequests: true });
       try {
         const once = async (): Promise<Measurement> => {
@@ -85,16 +93,18 @@ async function main(): Promise<void> {
         };
         const cold = await once();
         const warm = await once();
-        results.set(name, { cold, warm });
+        samples.set(name, [...(samples.get(name) ?? []), { cold, warm }]);
       } finally {
         await target.stop();
       }
     }
+    const results = new Map([...samples.entries()].map(([name, runs]) => [name, { cold: median(runs.map((run) => run.cold)), warm: median(runs.map((run) => run.warm)) }]));
+    console.log(`\n${rounds} round(s); cold seconds per round: ${[...samples.entries()].map(([name, runs]) => `${name} ${runs.map((run) => run.cold.seconds.toFixed(2)).join('/')}`).join(', ')}`);
     report(raw, results, images.length, totalBytes);
     const ours = results.get('mirrorhook')!;
     const engine = ours.cold.seconds - startup.seconds;
     console.log(
-      `mirrorhook CLI start-up alone (mirrorhook --version): ${startup.seconds.toFixed(2)} s, ${startup.peakMiB.toFixed(0)} MiB, included above; ` +
+      `mirrorhook copy start-up alone (mirrorhook copy --help): ${startup.seconds.toFixed(2)} s, ${startup.peakMiB.toFixed(0)} MiB, included above; ` +
         `cold minus start-up: ${engine.toFixed(2)} s = ${(engine / raw).toFixed(2)}× raw ingest`,
     );
   } finally {
@@ -185,7 +195,7 @@ async function inParallel(commands: readonly string[][]): Promise<Omit<Measureme
     Array.from({ length: jobs }, async () => {
       while (next < commands.length) {
         const measured = await timed(commands[next++]!);
-        peakMiB = Math.max(peakMiB, measured.peakMiB);
+        if (!Number.isNaN(measured.peakMiB)) peakMiB = Math.max(peakMiB, measured.peakMiB);
       }
     }),
   );
