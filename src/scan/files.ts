@@ -1,4 +1,4 @@
-import { type Dirent, type Stats, closeSync, fstatSync, lstatSync, openSync, readSync, readdirSync } from 'node:fs';
+import { type Dirent, type Stats, closeSync, fstatSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { join, normalize } from 'node:path';
 import { MirrorhookError } from '../errors.js';
 import type { Mapper } from '../mapping/index.js';
@@ -16,14 +16,15 @@ export const maxFileBytes = 8 * 1024 * 1024;
  * another, and one blocking read each costs a fraction of the promise-based open/stat/read/close round trips.
  */
 export interface ScanFileSystem {
-  lstat(path: string): Stats;
+  /** For the paths given: a symbolic link given by name is followed (inside folders, links are not). */
+  stat(path: string): Stats;
   readdir(path: string): Dirent[];
   /** The file's bytes, or undefined when it is larger than `limit` (then it is not read). */
   readFile(path: string, limit: number): Buffer | { tooLarge: number };
 }
 
 const nodeFileSystem: ScanFileSystem = {
-  lstat: (path) => lstatSync(path),
+  stat: (path) => statSync(path),
   readdir: (path) => readdirSync(path, { withFileTypes: true }),
   readFile: (path, limit) => {
     const descriptor = openSync(path, 'r');
@@ -60,7 +61,7 @@ export function scanPaths(paths: readonly string[], mapper: Mapper, fs: ScanFile
     const file = normalize(path);
     let stats;
     try {
-      stats = fs.lstat(file);
+      stats = fs.stat(file);
     } catch (error) {
       throw new MirrorhookError('MH_SCAN_PATH', `${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
     }

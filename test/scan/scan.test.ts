@@ -1,4 +1,4 @@
-import { lstatSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -94,7 +94,7 @@ describe('scanPaths file skips', () => {
 
   /** The real file system, except that big.yaml is over the limit and pod.yaml cannot be read. */
   const fileSystem: ScanFileSystem = {
-    lstat: (path) => lstatSync(path),
+    stat: (path) => statSync(path),
     readdir: (path) => readdirSync(path, { withFileTypes: true }),
     readFile: (path, limit) => {
       if (path.endsWith('big.yaml')) return { tooLarge: limit + 1 };
@@ -108,6 +108,20 @@ describe('scanPaths file skips', () => {
       ['big.yaml', 'too-large', `${maxFileBytes + 1} bytes, over ${maxFileBytes}`],
       ['pod.yaml', 'unreadable', 'EACCES'],
     ]);
+  });
+
+  it('follows a symbolic link given by name, but not links inside folders', () => {
+    const linked = mkdtempSync(join(tmpdir(), 'mirrorhook-scan-link-'));
+    try {
+      symlinkSync(folder, join(linked, 'repo'));
+      expect(scanPaths([join(linked, 'repo')], testMapper()).files.map((file) => file.file.slice(linked.length + 1)).sort()).toEqual([
+        'repo/big.yaml',
+        'repo/pod.yaml',
+      ]);
+      expect(scanPaths([linked], testMapper()).files).toEqual([]);
+    } finally {
+      rmSync(linked, { recursive: true, force: true });
+    }
   });
 
   it('reports a file named on the command line that no format reads', () => {
