@@ -52,7 +52,7 @@ export interface ScanResult {
 }
 
 /**
- * Scans files and folders (recursively; symbolic links are not followed). A path that does not exist is bad usage;
+ * Scans files and folders (recursively; links inside folders are not followed). A path that does not exist is bad usage;
  * a file that cannot be read or parsed is reported as a skip and the scan goes on.
  */
 export function scanPaths(paths: readonly string[], mapper: Mapper, fs: ScanFileSystem = nodeFileSystem): ScanResult {
