@@ -39,6 +39,8 @@ export interface RegistryOptions {
   readonly anonymousPull?: boolean;
   /** Turn the access log on and count `/v2/` requests (for benchmarks comparing clients). */
   readonly countRequests?: boolean;
+  /** Accept manifests with foreign (non-distributable) layers that carry `urls` (distribution refuses them by default). */
+  readonly allowForeignLayers?: boolean;
 }
 
 export interface TestRegistry {
@@ -128,6 +130,9 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     );
   }
 
+  if (options.allowForeignLayers) {
+    lines.push('validation:', '  manifests:', '    urls:', '      allow:', "        - '^https?://'");
+  }
   const configFile = join(workDir, 'config.yml');
   await writeFile(configFile, lines.join('\n') + '\n');
 
