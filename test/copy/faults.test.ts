@@ -148,6 +148,26 @@ describe('copy under injected faults', () => {
     expect(await expectConsistent(repository)).toBe('present');
   });
 
+  it('uploads in chunks of at least the OCI-Chunk-Min-Length the registry asks for', async () => {
+    const minimum = 150_000;
+    const patches: { path: string; length: number }[] = [];
+    const { result, repository } = await copyThrough({
+      targetFault: (request) => {
+        if (request.method === 'PATCH') patches.push({ path: request.path, length: Number(request.headers['content-length']) });
+        return request.method === 'POST' ? { addResponseHeaders: { 'oci-chunk-min-length': String(minimum) } } : undefined;
+      },
+    });
+    expect(result.error).toBeUndefined();
+    // Every chunk but the last of its upload is at least the minimum (the client's own chunk size is 100 KiB).
+    const byUpload = new Map<string, { length: number }[]>();
+    for (const patch of patches) byUpload.set(patch.path, [...(byUpload.get(patch.path) ?? []), patch]);
+    expect(byUpload.size).toBeGreaterThan(3);
+    for (const chunks of byUpload.values()) for (const chunk of chunks.slice(0, -1)) expect(chunk.length).toBeGreaterThanOrEqual(minimum);
+    expect([...byUpload.values()].some((chunks) => chunks.length > 1)).toBe(true);
+    await expectIdentical(repository);
+    expect(await expectConsistent(repository)).toBe('present');
+  });
+
   it('streams the blob when the registry refuses a cross-repository mount', async () => {
     run++;
     proxy = await startFaultProxy(source.host, (request) => (request.method === 'POST' && request.query.includes('mount=') ? { status: 403 } : undefined));

@@ -24,7 +24,9 @@ export interface ProxiedRequest {
 export type Fault =
   | { readonly status: number; readonly headers?: Record<string, string> }
   | { readonly resetAfterBytes: number }
-  | { readonly corrupt: true };
+  | { readonly corrupt: true }
+  /** Passes the request through and adds these headers to the response. */
+  | { readonly addResponseHeaders: Record<string, string> };
 
 export interface FaultProxy {
   readonly host: string;
@@ -53,8 +55,9 @@ export async function startFaultProxy(upstreamHost: string, fault: (request: Pro
     const upstream = httpRequest(
       { host: upstreamName, port: upstreamPort, method: req.method, path: req.url, headers: req.headers },
       (upstreamResponse) => {
-        res.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers);
-        if (chosen === undefined) {
+        const extra = chosen !== undefined && 'addResponseHeaders' in chosen ? chosen.addResponseHeaders : {};
+        res.writeHead(upstreamResponse.statusCode ?? 502, { ...upstreamResponse.headers, ...extra });
+        if (chosen === undefined || 'addResponseHeaders' in chosen) {
           upstreamResponse.pipe(res);
           return;
         }
