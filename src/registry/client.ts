@@ -95,6 +95,8 @@ export class RegistryClient {
   readonly #now: () => number;
   readonly #hosts = new Map<string, HostAuth>();
   readonly #pushRepos = new Set<string>();
+  /** `OCI-Chunk-Min-Length` per host, as announced when an upload starts. */
+  readonly #minChunk = new Map<string, number>();
   readonly #prepareRepository: ((repo: RepositoryRef) => Promise<void>) | undefined;
   readonly #prepared = new Map<string, Promise<void>>();
 
@@ -278,14 +280,12 @@ export class RegistryClient {
     await response.body.dump();
     const minimum = Number(headerValue(response.headers, 'oci-chunk-min-length') ?? '0');
     if (minimum > 0) {
-      const host = this.#host(apiHost(repo.domain));
-      host.chunked = host.chunked || minimum > 0;
+      // The registry wants chunks of at least this size: it expects chunked uploads.
+      this.#host(apiHost(repo.domain)).chunked = true;
       this.#minChunk.set(apiHost(repo.domain), minimum);
     }
     return this.#location(response, repo);
   }
-
-  readonly #minChunk = new Map<string, number>();
 
   async #putMonolithic(repo: RepositoryRef, session: string, stream: Readable, digest: string, size: number): Promise<'done' | 'too-large'> {
     let sourceError: unknown;

@@ -106,5 +106,17 @@ describe('mirrorhook copy', () => {
     const badCreds = await runCommand(['copy', '--src-creds', 'nocolon', image.reference, `${target.host}/x:y`]);
     expect(badCreds.code).toBe(2);
     expect(badCreds.stderr).toContain('MH_REGISTRY_CREDENTIALS');
+    const badCa = await runCommand(['copy', '--ca-file', join(directory, 'absent.pem'), image.reference, `${target.host}/x:y`]);
+    expect(badCa.code).toBe(2);
+    expect(badCa.stderr).toContain('MH_REGISTRY_CA_FILE');
+    const badList = await runCommand(['copy', '--from-file', join(directory, 'absent.txt')]);
+    expect(badList.code).toBe(2);
+    expect(badList.stderr).toContain('MH_COPY_FROM_FILE');
+  });
+
+  it('fails an image that has none of the asked platforms, naming the ones it has', async () => {
+    const result = await runCommand(['copy', ...credentials(), '--platform', 'windows/amd64', image.reference, `${target.host}/none/app:v1`]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/MH_COPY_NO_PLATFORM: .*has linux\/amd64, unknown\/unknown, linux\/arm64\/v8; asked for windows\/amd64/);
   });
 });
