@@ -134,7 +134,19 @@ describe('copy under injected faults', () => {
     expect(await expectConsistent(repository)).toBe('absent');
     const client = new RegistryClient();
     expect(await client.headBlob({ domain: target.host, path: repository }, big.digest)).toBeUndefined();
+
+    // Resuming: once the source behaves, a re-run sends only what is missing.
+    const actions = new Map<string, string>();
+    const [again] = await copyImages(client, [{ source: parseReference(`${source.host}/faults/app:v1`), target: parseReference(`${target.host}/${repository}:v1`) }], {
+      onEvent: (event) => {
+        if (event.type === 'blob') actions.set(event.digest, event.action);
+      },
+    });
     await client.close();
+    expect(again?.status).toBe('copied');
+    expect(actions.get(big.digest)).toBe('copied');
+    expect([...actions.values()].filter((action) => action === 'exists').length).toBeGreaterThan(0);
+    await expectIdentical(repository);
   });
 
   it('falls back to chunked upload when the target refuses a monolithic PUT', async () => {
