@@ -44,6 +44,12 @@ export interface RunningServer {
 
 const silentLogger = pino({ level: 'silent' });
 
+interface ClientSessionLike {
+  close(): void;
+  destroy(): void;
+  once(event: 'close', listener: () => void): unknown;
+}
+
 /** Starts the webhook over HTTPS and keeps its certificate current. */
 export async function serve(options: ServeOptions): Promise<RunningServer> {
   const tls = options.tls;
@@ -59,10 +65,17 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   }
   const webhook = buildApp({ config: options.config, logger: options.logger, tls: pair, metrics, ...(runtime ? { mirroring: runtime.mirroring } : {}) });
   const { app } = webhook;
+  const sessions = new Set<ClientSessionLike>();
   metrics.certificateNotAfter.set(certificateNotAfter(pair.cert).getTime() / 1000);
 
   try {
     await app.listen({ host: options.host, port: options.port });
+    // The API server keeps HTTP/2 sessions open between calls; closing the listener alone would wait for them
+    // to time out (72 s), past a Pod's termination grace period. Track them to close them on shutdown.
+    app.server.on('session', (session: ClientSessionLike) => {
+      sessions.add(session);
+      session.once('close', () => sessions.delete(session));
+    });
   } catch (error) {
     throw new MirrorhookError('MH_SERVER_LISTEN', `${options.host}:${options.port}: ${describeError(error)}`, { cause: error });
   }
@@ -117,7 +130,15 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
         webhook.setReady(false);
         const delay = options.shutdownDelayMs ?? 0;
         if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+        // Graceful: each session finishes its in-flight streams, takes no new ones, then closes; a session that
+        // does not finish within a few seconds is destroyed.
+        for (const session of sessions) session.close();
+        const stragglers = setTimeout(() => {
+          for (const session of sessions) session.destroy();
+        }, 3_000);
+        stragglers.unref();
         await app.close();
+        clearTimeout(stragglers);
         if (runtime !== undefined) {
           const drain = options.copyDrainMs ?? 20_000;
           await Promise.race([runtime.close(), new Promise((resolve) => setTimeout(resolve, drain).unref())]);
