@@ -40,6 +40,8 @@ export interface CopyOptions {
   readonly dryRun?: boolean;
   readonly onEvent?: (event: CopyEvent) => void;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Stops the run: images not started fail as interrupted, and so do those in flight (give the client the same signal). */
+  readonly signal?: AbortSignal;
 }
 
 export type CopyStatus = 'copied' | 'up-to-date' | 'planned' | 'failed';
@@ -111,6 +113,10 @@ class CopyEngine {
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
+  #throwIfInterrupted(): void {
+    if (this.#options.signal?.aborted) throw interrupted();
+  }
+
   #warn(context: ImageContext, message: string): void {
     context.warnings.push(message);
     this.#emit({ type: 'warning', image: context.image, message });
@@ -129,10 +135,12 @@ class CopyEngine {
     };
     this.#emit({ type: 'start', image, target: targetText });
     try {
+      this.#throwIfInterrupted();
       const { status, digest } = await this.#copyImage(context, request.source, tag, request.target.digest);
       this.#emit({ type: 'done', image, target: targetText, status, digest, bytes: context.bytes });
       return { source: image, target: targetText, status, digest, bytes: context.bytes, error: undefined, warnings: context.warnings };
-    } catch (error) {
+    } catch (caught) {
+      const error = this.#options.signal?.aborted ? interrupted() : caught;
       const code = isMirrorhookError(error) ? error.code : 'MH_COPY_FAILED';
       const message = isMirrorhookError(error) ? error.message : `unexpected error (a bug; please report it): ${describeError(error)}`;
       this.#emit({ type: 'failed', image, target: targetText, code, message });
@@ -347,7 +355,7 @@ class CopyEngine {
       } catch (error) {
         context.bytes -= moved;
         if (moved > 0) this.#emit({ type: 'progress', image: context.image, bytes: -moved });
-        if (attempt >= attempts || !isTransient(error)) throw error;
+        if (attempt >= attempts || !isTransient(error) || this.#options.signal?.aborted) throw error;
         await this.#sleep(Math.min(8000, 250 * 2 ** attempt) * (0.5 + Math.random() / 2));
       }
     }
@@ -379,6 +387,10 @@ class CopyEngine {
     const root = await this.#fetchTree(context, digest ?? tag, []);
     await this.#pushNode(context, root, tag, false);
   }
+}
+
+function interrupted(): MirrorhookError {
+  return new MirrorhookError('MH_COPY_INTERRUPTED', 'stopped before this image was complete; nothing half-written is tagged, a re-run continues');
 }
 
 function notFound(image: string): MirrorhookError {

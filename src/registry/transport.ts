@@ -41,6 +41,8 @@ export interface TransportOptions {
   readonly random?: () => number;
   readonly now?: () => number;
   readonly userAgent?: string;
+  /** Aborts every request in flight and refuses new ones (Ctrl-C in the CLI, shutdown in the webhook). */
+  readonly signal?: AbortSignal;
 }
 
 export interface HttpRequest {
@@ -95,6 +97,7 @@ export class RegistryTransport {
   readonly #random: () => number;
   readonly #now: () => number;
   readonly #userAgent: string;
+  readonly #signal: AbortSignal | undefined;
   readonly #agents = new Map<string, Agent>();
   readonly #breakers = new Map<string, BreakerState>();
   readonly #rateLimits = new Map<string, RateLimitState>();
@@ -110,6 +113,7 @@ export class RegistryTransport {
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
     this.#userAgent = options.userAgent ?? 'mirrorhook';
+    this.#signal = options.signal;
   }
 
   /** `http://host` or `https://host` for a registry host. */
@@ -143,6 +147,7 @@ export class RegistryTransport {
     let method = httpRequest.method;
     let redirects = 0;
     for (let attempt = 1; ; attempt++) {
+      this.#signal?.throwIfAborted();
       this.#checkBreaker(host);
       const targetHost = new URL(url).host;
       this.requestCounts.set(targetHost, (this.requestCounts.get(targetHost) ?? 0) + 1);
@@ -155,8 +160,10 @@ export class RegistryTransport {
           dispatcher: this.#agentFor(targetHost, host),
           headersTimeout: 120_000,
           bodyTimeout: 120_000,
+          ...(this.#signal === undefined ? {} : { signal: this.#signal }),
         });
       } catch (error) {
+        if (this.#signal?.aborted) throw error;
         this.#recordFailure(host);
         if (error instanceof MirrorhookError) throw error;
         if (replayable && attempt < this.#retry.attempts && isRetryableNetworkError(error)) {

@@ -198,6 +198,31 @@ describe('copy under injected faults', () => {
     expect((await skopeoRaw(source, `${source.host}/remount${run}/app:v1`)).digest).toBe(image.digest);
   });
 
+  it('stops at once when interrupted, leaving no tag behind', async () => {
+    run++;
+    const controller = new AbortController();
+    const client = new RegistryClient({ signal: controller.signal });
+    const repository = `run${run}/app`;
+    const results = await copyImages(
+      client,
+      [
+        { source: parseReference(`${source.host}/faults/app:v1`), target: parseReference(`${target.host}/${repository}:v1`) },
+        { source: parseReference(`${source.host}/faults/app:v1`), target: parseReference(`${target.host}/${repository}-later:v1`) },
+      ],
+      {
+        jobs: 1,
+        signal: controller.signal,
+        onEvent: (event) => {
+          if (event.type === 'blob' && event.action === 'copied') controller.abort('SIGINT');
+        },
+      },
+    );
+    await client.close();
+    expect(results.map((result) => result.error?.code)).toEqual(['MH_COPY_INTERRUPTED', 'MH_COPY_INTERRUPTED']);
+    expect(await expectConsistent(repository)).toBe('absent');
+    expect(await expectConsistent(`${repository}-later`)).toBe('absent');
+  });
+
   it('gives up with a clear code when the source stays down, and writes nothing', async () => {
     const { result, repository } = await copyThrough({ sourceFault: () => ({ status: 503 }) });
     expect(result.status).toBe('failed');

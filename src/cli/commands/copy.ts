@@ -119,7 +119,7 @@ Examples:
       caFile: values['ca-file'] ?? (usesMirror && config.mirror.caFile !== '' ? config.mirror.caFile : undefined),
       sourceCaFile: values['src-ca-file'],
       fallbackProviders: [google.credentials],
-      clientOptions: { prepareRepository: google.prepareRepository },
+      clientOptions: { prepareRepository: google.prepareRepository, signal: io.stopSignal },
     });
 
     for (const line of rejected) {
@@ -140,6 +140,7 @@ Examples:
         signatures: values['no-signatures'] !== true,
         dryRun: values['dry-run'] === true,
         onEvent: reporter.onEvent,
+        signal: io.stopSignal,
       });
     } finally {
       reporter.stop();
