@@ -157,6 +157,9 @@ class CopyEngine {
     const client = this.#client;
     if (!this.#options.dryRun) client.willPush(context.target);
     const platforms = this.#options.platforms ?? [];
+    // Both HEADs at once when the target is named by tag: a re-run costs one round trip per image, not two.
+    const earlyTarget = platforms.length === 0 && source.digest === undefined && tag !== undefined ? client.headManifest(context.target, tag) : undefined;
+    earlyTarget?.catch(() => undefined);
     let sourceDigest = source.digest;
     if (sourceDigest === undefined) {
       const head = await client.headManifest(context.source, sourceSelector(source));
@@ -165,7 +168,7 @@ class CopyEngine {
     }
     const targetReference = tag ?? pinnedTargetDigest ?? sourceDigest;
     if (platforms.length === 0 && sourceDigest !== undefined && targetReference !== undefined) {
-      const existing = await client.headManifest(context.target, targetReference);
+      const existing = await (earlyTarget ?? client.headManifest(context.target, targetReference));
       if (existing?.digest === sourceDigest) {
         this.#emit({ type: 'plan', image: context.image, digest: sourceDigest, manifests: 0, blobs: 0, bytes: 0 });
         return { status: 'up-to-date', digest: sourceDigest };
@@ -364,12 +367,14 @@ class CopyEngine {
   /** Cosign tags and OCI referrers of a copied digest, copied as images of their own. */
   async #copyAttached(context: ImageContext, digest: string): Promise<void> {
     const client = this.#client;
-    for (const tag of cosignTags(digest)) {
-      const head = await client.headManifest(context.source, tag);
-      if (head === undefined) continue;
-      await this.#copyNested(context, tag, head.digest);
+    // The lookups go out together; the copies follow one by one.
+    const [heads, referrers] = await Promise.all([
+      Promise.all(cosignTags(digest).map(async (tag) => ({ tag, head: await client.headManifest(context.source, tag) }))),
+      client.getReferrers(context.source, digest),
+    ]);
+    for (const { tag, head } of heads) {
+      if (head !== undefined) await this.#copyNested(context, tag, head.digest);
     }
-    const referrers = await client.getReferrers(context.source, digest);
     if (referrers !== undefined) {
       for (const referrer of referrers) {
         const root = await this.#fetchTree(context, referrer.digest, []);
