@@ -82,7 +82,9 @@ Example:
     if (!(logLevels as readonly string[]).includes(level)) {
       throw new MirrorhookError('MH_USAGE', `--log-level must be one of ${logLevels.join(', ')}`);
     }
-    const logger = pino({ level, base: { service: 'mirrorhook' } });
+    // Asynchronous writes: the decision log line must not block the admission path on a slow stdout reader.
+    const destination = pino.destination({ dest: 1, sync: false });
+    const logger = pino({ level, base: { service: 'mirrorhook' } }, destination);
 
     const { config, source } = await loadConfig(values.config);
     const mirror = formatMirrorRegistry(parseMirrorRegistry(config.mirror.registry));
@@ -152,6 +154,7 @@ Example:
     logger.info({ signal: String(io.stopSignal.reason), delaySeconds: shutdownSeconds }, 'shutting down: readiness off, draining');
     await server.close();
     logger.info('stopped');
+    destination.flushSync();
     return 0;
   },
 };
