@@ -31,7 +31,6 @@ export const errorCatalog = {
   // Configuration and usage
   MH_CONFIG_INVALID: { message: 'configuration is invalid', exit: ExitCode.usage },
   MH_CONFIG_UNREADABLE: { message: 'configuration file cannot be read', exit: ExitCode.usage },
-  MH_CONFIG_UNSUPPORTED: { message: 'configuration asks for something this version cannot do', exit: ExitCode.usage },
   MH_USAGE: { message: 'bad usage', exit: ExitCode.usage },
 
   // Admission envelope
