@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isMirrorhookError } from '../../src/errors.js';
 import { aggregatePulls } from '../../src/pulls/aggregate.js';
-import { parseDuration } from '../../src/pulls/duration.js';
+import { parseDuration } from '../../src/cli/duration.js';
 import { PullTally, imageOfPullingMessage, pullFromCoreEvent, pullFromEventsV1, toDate } from '../../src/pulls/events.js';
 import { parseLogExport } from '../../src/pulls/logs.js';
 import { testMapper } from '../scan/mapper.js';

@@ -3,7 +3,7 @@ import { loadConfig } from '../../config/load.js';
 import { MirrorhookError } from '../../errors.js';
 import { createMapper } from '../../mapping/index.js';
 import { type PullSummary, aggregatePulls, dockerHubAnonymousLimit } from '../../pulls/aggregate.js';
-import { parseDuration } from '../../pulls/duration.js';
+import { parseDuration } from '../duration.js';
 import { PullTally } from '../../pulls/events.js';
 import { parseLogExport } from '../../pulls/logs.js';
 import { type Command, type CommandIo, commonOptions, formatTable, outputOption, parseCommandArgs, parseOutputFormat, writeJsonLine } from '../command.js';

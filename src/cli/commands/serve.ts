@@ -10,6 +10,7 @@ import { MirrorhookError, describeError } from '../../errors.js';
 import { formatMirrorRegistry, parseMirrorRegistry } from '../../mapping/index.js';
 import { serve } from '../../server/listen.js';
 import { type Command, commonOptions, parseCommandArgs } from '../command.js';
+import { parseDuration } from '../duration.js';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -92,7 +93,8 @@ Example:
 
     let tls: Parameters<typeof serve>[0]['tls'];
     if (values['manage-certs'] === true) {
-      const validitySeconds = durationFlag('--cert-validity', values['cert-validity'] ?? '90d');
+      const validitySeconds = parseDuration(values['cert-validity'] ?? '90d', '--cert-validity') / 1000;
+      if (validitySeconds < 30) throw new MirrorhookError('MH_USAGE', '--cert-validity must be at least 30s');
       const manager = await managedCertificates({
         kubeconfig: values.kubeconfig,
         namespace: values.namespace ?? io.env.POD_NAMESPACE ?? 'mirrorhook',
@@ -158,16 +160,6 @@ Example:
     return 0;
   },
 };
-
-/** Parses 90d, 12h, 30m, 45s (or bare seconds) into seconds. */
-export function durationFlag(flag: string, value: string): number {
-  const match = /^(\d+)([dhms]?)$/.exec(value.trim());
-  const unit = { d: 86_400, h: 3_600, m: 60, s: 1, '': 1 } as const;
-  if (match === null) throw new MirrorhookError('MH_USAGE', `${flag} must be a duration such as 90d, 12h, 30m or 45s, not "${value}"`);
-  const seconds = Number(match[1]) * unit[(match[2] ?? '') as keyof typeof unit];
-  if (seconds < 30) throw new MirrorhookError('MH_USAGE', `${flag} must be at least 30s`);
-  return seconds;
-}
 
 interface ManagedOptions {
   readonly kubeconfig: string | undefined;

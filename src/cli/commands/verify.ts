@@ -2,7 +2,7 @@ import { loadConfig } from '../../config/load.js';
 import { MirrorhookError } from '../../errors.js';
 import { loadKubeConfig } from '../../kube/client.js';
 import { createMapper, formatMirrorRegistry } from '../../mapping/index.js';
-import { parseDuration } from '../../pulls/duration.js';
+import { parseDuration } from '../duration.js';
 import { readClusterState } from '../../verify/cluster.js';
 import { verifyCluster } from '../../verify/verify.js';
 import { type Command, commonOptions, formatTable, outputOption, parseCommandArgs, parseOutputFormat, writeJsonLine } from '../command.js';
