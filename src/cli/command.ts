@@ -17,6 +17,11 @@ export interface Command {
   readonly summary: string;
   /** The full usage text for `mirrorhook <command> --help`. */
   readonly usage: string;
+  /**
+   * True when the command watches `io.stopSignal` and stops cleanly on SIGINT/SIGTERM (serve, copy, pulls --watch).
+   * Any other command is ended at once by the signal, as a user pressing Ctrl-C expects.
+   */
+  readonly handlesStop?: boolean;
   /** Runs the command; returns the exit code. Throws MirrorhookError for reported failures. */
   run(argv: readonly string[], io: CommandIo): Promise<number>;
 }

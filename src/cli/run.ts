@@ -36,6 +36,10 @@ export async function runCli(argv: readonly string[], io: CommandIo): Promise<nu
     return 2;
   }
   const command = await entry.load();
+  if (command.handlesStop !== true) {
+    // 128 + the signal's number, as shells report a command ended by a signal.
+    io.stopSignal.addEventListener('abort', () => process.exit(io.stopSignal.reason === 'SIGTERM' ? 143 : 130), { once: true });
+  }
   try {
     return await command.run(rest, io);
   } catch (error) {

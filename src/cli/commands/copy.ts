@@ -39,6 +39,7 @@ const copyOptions = {
 export const copyCommand: Command = {
   name: 'copy',
   summary: 'copy images into the mirror byte for byte: every platform, signatures too, resumable',
+  handlesStop: true,
   usage: `Usage: mirrorhook copy [options] SRC DST
        mirrorhook copy [options] --from-file images.txt
 

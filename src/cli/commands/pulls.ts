@@ -11,6 +11,7 @@ import { type Command, type CommandIo, commonOptions, formatTable, outputOption,
 export const pullsCommand: Command = {
   name: 'pulls',
   summary: 'pull frequency per image, from cluster Pulling events or an exported Cloud Logging / BigQuery result',
+  handlesStop: true,
   usage: `Usage: mirrorhook pulls [--kubeconfig FILE] [-n NAMESPACE] [--watch DURATION] [options]
        mirrorhook pulls --from-logs FILE [options]
 

@@ -17,6 +17,7 @@ const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'run the admission webhook over HTTPS (POST /mutate, /audit; GET /healthz, /readyz, /metrics)',
+  handlesStop: true,
   usage: `Usage: mirrorhook serve [--config FILE] [--host H] [--port P] [--cert FILE --key FILE] [options]
 
 Runs the mutating admission webhook. Without --cert/--key it generates a self-signed CA and serving
