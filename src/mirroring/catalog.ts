@@ -27,6 +27,8 @@ export interface CatalogOptions {
   readonly absentTtlMs?: number;
   readonly errorTtlMs?: number;
   readonly now?: () => number;
+  /** Most answers kept; the least recently stored go first (unique CI tags must not grow memory forever). */
+  readonly maxEntries?: number;
   readonly onLookup?: (result: 'hit' | 'miss' | 'stale', presence: Presence['state']) => void;
   readonly onError?: (target: string, error: unknown) => void;
 }
@@ -44,6 +46,7 @@ export class MirrorCatalog {
   readonly #absentTtlMs: number;
   readonly #errorTtlMs: number;
   readonly #now: () => number;
+  readonly #maxEntries: number;
   readonly #onLookup: NonNullable<CatalogOptions['onLookup']>;
   readonly #onError: NonNullable<CatalogOptions['onError']>;
 
@@ -53,6 +56,7 @@ export class MirrorCatalog {
     this.#absentTtlMs = options.absentTtlMs ?? 15_000;
     this.#errorTtlMs = options.errorTtlMs ?? 5_000;
     this.#now = options.now ?? Date.now;
+    this.#maxEntries = options.maxEntries ?? 50_000;
     this.#onLookup = options.onLookup ?? (() => undefined);
     this.#onError = options.onError ?? (() => undefined);
   }
@@ -136,6 +140,12 @@ export class MirrorCatalog {
   }
 
   #store(key: string, presence: Presence, ttlMs: number): void {
+    // Re-inserting moves the key to the end of the Map's order, so the first keys are the least recently stored.
+    this.#entries.delete(key);
     this.#entries.set(key, { presence, expiresAt: this.#now() + ttlMs, pending: undefined });
+    for (const [oldest, entry] of this.#entries) {
+      if (this.#entries.size <= this.#maxEntries) break;
+      if (entry.pending === undefined) this.#entries.delete(oldest);
+    }
   }
 }

@@ -146,7 +146,17 @@ export class Mirroring {
       return;
     }
     this.#catalog.markPresent(job.target, outcome.digest);
-    this.#tagCheckedAt.set(formatReference(job.target), this.#now());
+    this.#noteTagChecked(formatReference(job.target), this.#now());
+  }
+
+  /** Remembers when a target's tag was compared with its source; bounded like the catalog. */
+  #noteTagChecked(key: string, at: number): void {
+    this.#tagCheckedAt.delete(key);
+    this.#tagCheckedAt.set(key, at);
+    if (this.#tagCheckedAt.size > 50_000) {
+      const oldest = this.#tagCheckedAt.keys().next().value;
+      if (oldest !== undefined) this.#tagCheckedAt.delete(oldest);
+    }
   }
 
   /** A tag (not a digest) may have moved at the source since it was copied: compare digests now and then. */
@@ -157,11 +167,11 @@ export class Mirroring {
     const now = this.#now();
     if (checkedAt === undefined) {
       // First sight since start: the copy (or the mirror) is as fresh as the presence check itself.
-      this.#tagCheckedAt.set(key, presence.checkedAt);
+      this.#noteTagChecked(key, presence.checkedAt);
       return;
     }
     if (now - checkedAt < this.#config.catalog.tagRefreshSeconds * 1000) return;
-    this.#tagCheckedAt.set(key, now);
+    this.#noteTagChecked(key, now);
     void this.#sources
       .headManifest({ domain: job.source.domain, path: job.source.path }, manifestSelector(job.source))
       .then((head) => {

@@ -170,3 +170,15 @@ describe('CopyQueue', () => {
     expect(await queue.waitFor(job('slow'), 1_000)).toMatchObject({ status: 'copied' });
   });
 });
+
+describe('MirrorCatalog memory', () => {
+  it('keeps at most maxEntries answers, dropping the least recently stored', async () => {
+    const registry = scriptedRegistry([undefined]);
+    const catalog = new MirrorCatalog(registry, { maxEntries: 3 });
+    const targets = ['a', 'b', 'c', 'd'].map((name) => parseReference(`mirror.local/m/${name}:1`));
+    for (const reference of targets) await catalog.resolve(reference, 100);
+    expect(catalog.size).toBe(3);
+    expect(catalog.peek(targets[0]!)).toBeUndefined();
+    expect(catalog.peek(targets[3]!)?.state).toBe('absent');
+  });
+});
