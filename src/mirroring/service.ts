@@ -105,6 +105,8 @@ export class Mirroring {
       return { rewrite: false, skipReason: GateReason.notInMirror, reason: `${GateReason.notInMirror}: ${why}` };
     }
     if (this.#config.copy === CopyPolicy.wait) {
+      // Queued through #enqueue so that a copy outliving the deadline still updates the catalog (or posts its Event).
+      this.#enqueue(job);
       const outcome = await this.#queue.waitFor(job, this.#config.copyDeadlineSeconds * 1000);
       if (outcome?.status === 'copied' || outcome?.status === 'up-to-date') {
         this.#catalog.markPresent(job.target, outcome.digest);
