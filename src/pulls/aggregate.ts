@@ -1,6 +1,6 @@
 import type { Mapper } from '../mapping/index.js';
 import { type Standing, classify } from '../scan/classify.js';
-import type { PullRecord } from './events.js';
+import { type PullRecord, earliest, latest } from './events.js';
 
 /** Docker Hub's limit for anonymous pulls: 100 per 6 hours per IP address (a NAT'd cluster shares one). */
 export const dockerHubAnonymousLimit = { pulls: 100, windowMs: 6 * 3_600_000 } as const;
@@ -61,16 +61,4 @@ export function aggregatePulls(records: readonly PullRecord[], mapper: Mapper): 
 function perWindow(pulls: number, first: Date | undefined, last: Date | undefined): number {
   const span = first === undefined || last === undefined ? 0 : last.getTime() - first.getTime();
   return (pulls * dockerHubAnonymousLimit.windowMs) / Math.max(span, dockerHubAnonymousLimit.windowMs);
-}
-
-function earliest(left: Date | undefined, right: Date | undefined): Date | undefined {
-  if (left === undefined) return right;
-  if (right === undefined) return left;
-  return left <= right ? left : right;
-}
-
-function latest(left: Date | undefined, right: Date | undefined): Date | undefined {
-  if (left === undefined) return right;
-  if (right === undefined) return left;
-  return left >= right ? left : right;
 }

@@ -128,13 +128,15 @@ export function toDate(value: Timestamp | number): Date | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
-function earliest(left: Date | undefined, right: Date | undefined): Date | undefined {
+/** The earlier of two optional dates. */
+export function earliest(left: Date | undefined, right: Date | undefined): Date | undefined {
   if (left === undefined) return right;
   if (right === undefined) return left;
   return left <= right ? left : right;
 }
 
-function latest(left: Date | undefined, right: Date | undefined): Date | undefined {
+/** The later of two optional dates. */
+export function latest(left: Date | undefined, right: Date | undefined): Date | undefined {
   if (left === undefined) return right;
   if (right === undefined) return left;
   return left >= right ? left : right;

@@ -9,24 +9,14 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/run.js';
+import { runCommand } from '../support/cli.js';
 import { addRepository, type FakeGoogle, startFakeGoogle } from '../support/google.js';
 
 const run = promisify(execFile);
 
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on('data', (chunk: Buffer) => out.push(chunk));
-  stderr.on('data', (chunk: Buffer) => err.push(chunk));
-  const code = await runCli(argv, { stdout, stderr, env: {}, cwd: process.cwd(), stopSignal: new AbortController().signal });
-  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
-}
+const cli = (...argv: string[]) => runCommand(argv);
 
 /** The built CLI entry, run by Node with tsx, in a clean environment (nothing from this machine's gcloud). */
 async function cliProcess(fake: FakeGoogle, ...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

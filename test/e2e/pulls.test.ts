@@ -7,7 +7,7 @@ import { createMapper } from '../../src/mapping/index.js';
 import { aggregatePulls } from '../../src/pulls/aggregate.js';
 import { collectPullEvents, watchPullEvents } from '../../src/pulls/cluster.js';
 import { PullTally } from '../../src/pulls/events.js';
-import { runMirrorhook } from '../scan/cli-io.js';
+import { runCommand } from '../support/cli.js';
 import { createNamespace, kubeConfig, kubeConfigPath, kubectl } from './harness.js';
 
 // `mirrorhook pulls` against the real API server: Pulling events written through core/v1 and events.k8s.io/v1
@@ -105,7 +105,7 @@ describe('pulls from cluster events', () => {
   });
 
   it('prints the table through the CLI', async () => {
-    const result = await runMirrorhook(['pulls', '--kubeconfig', kubeConfigPath(), '--config', configFile, '-n', namespace]);
+    const result = await runCommand(['pulls', '--kubeconfig', kubeConfigPath(), '--config', configFile, '-n', namespace]);
     expect(result.code, result.stderr).toBe(0);
     const lines = result.stdout.split('\n');
     expect(lines[0]).toMatch(/^PULLS\s+IMAGE\s+REGISTRY/);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMapper } from '../../src/mapping/index.js';
 import { inventoryFromObjects } from '../../src/scan/cluster/inventory.js';
 import { listWorkloads } from '../../src/scan/cluster/list.js';
-import { runMirrorhook } from '../scan/cli-io.js';
+import { runCommand } from '../support/cli.js';
 import { createNamespace, kubeConfig, kubeConfigPath, waitFor } from './harness.js';
 
 // `mirrorhook scan --cluster` against the real API server: Pods and workload templates of every namespace,
@@ -79,7 +79,7 @@ describe('scan --cluster', () => {
   });
 
   it('prints an images.txt and JSON with namespace, kind and name through the CLI', async () => {
-    const text = await runMirrorhook(['scan', '--cluster', '--kubeconfig', kubeConfigPath(), '--config', configFile]);
+    const text = await runCommand(['scan', '--cluster', '--kubeconfig', kubeConfigPath(), '--config', configFile]);
     expect(text.code, text.stderr).toBe(0);
     const lines = text.stdout.trim().split('\n');
     for (const expected of ['docker.io/library/nginx:1.25.4', 'quay.io/e2e/migrate:3', 'registry.k8s.io/kubectl:v1.30.2', 'ghcr.io/e2e/tools:1']) {
@@ -87,7 +87,7 @@ describe('scan --cluster', () => {
     }
     expect(lines).not.toContain(`${mirror}/docker.io/library/redis:7.2`);
 
-    const json = await runMirrorhook(['scan', '--cluster', '--kubeconfig', kubeConfigPath(), '--config', configFile, '-o', 'json']);
+    const json = await runCommand(['scan', '--cluster', '--kubeconfig', kubeConfigPath(), '--config', configFile, '-o', 'json']);
     const records = json.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>).filter((record) => record.namespace === namespace);
     expect(records).toContainEqual({
       namespace,
@@ -101,7 +101,7 @@ describe('scan --cluster', () => {
   });
 
   it('fails with MH_KUBE_CONFIG when the kubeconfig is missing', async () => {
-    const result = await runMirrorhook(['scan', '--cluster', '--kubeconfig', join(dir, 'absent'), '--config', configFile]);
+    const result = await runCommand(['scan', '--cluster', '--kubeconfig', join(dir, 'absent'), '--config', configFile]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('MH_KUBE_CONFIG');
   });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMirrorhook } from '../scan/cli-io.js';
+import { runCommand } from '../support/cli.js';
 import { createNamespace, kubeConfig, kubeConfigPath } from './harness.js';
 
 // `mirrorhook verify` against the real API server. There is no kubelet here, so the test writes what a kubelet
@@ -78,7 +78,7 @@ describe('verify', () => {
     await pulling(namespace, 'web', `${mirror}/docker.io/library/nginx:1.25.4`, 5);
     // Before the migration, two hours ago: outside --since.
     await pulling(namespace, 'web', 'nginx:1.25.4', 120);
-    const result = await runMirrorhook(['verify', '--kubeconfig', kubeConfigPath(), '--config', configFile, '-n', namespace, '--since', '1h']);
+    const result = await runCommand(['verify', '--kubeconfig', kubeConfigPath(), '--config', configFile, '-n', namespace, '--since', '1h']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain(`all 2 running containers and 1 pulls since 1h ago come from ${mirror}`);
   });
@@ -92,7 +92,7 @@ describe('verify', () => {
     await core().createNamespacedPod({ namespace, body: { metadata: { name: 'pending' }, spec: { containers: [{ name: 'c', image: 'busybox:1.36' }] } } });
     await pulling(namespace, 'pending', 'busybox:1.36', 1);
 
-    const result = await runMirrorhook(['verify', '--kubeconfig', kubeConfigPath(), '--config', configFile, '-n', namespace]);
+    const result = await runCommand(['verify', '--kubeconfig', kubeConfigPath(), '--config', configFile, '-n', namespace]);
     expect(result.code, result.stderr).toBe(1);
     expect(result.stderr).toContain('MH_VERIFY_NOT_MIRRORED');
     expect(result.stderr).toContain('1 of 2 running containers and 2 of 2 pulls since 1h ago');
@@ -104,7 +104,7 @@ describe('verify', () => {
       ['pending', 'pulled', '-', 'docker.io/library/busybox:1.36'],
     ]);
 
-    const json = await runMirrorhook(['verify', '--kubeconfig', kubeConfigPath(), '--config', configFile, '-n', namespace, '-o', 'json']);
+    const json = await runCommand(['verify', '--kubeconfig', kubeConfigPath(), '--config', configFile, '-n', namespace, '-o', 'json']);
     expect(json.code).toBe(1);
     expect(json.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { what: string }).what)).toEqual(['pulled', 'running', 'pulled']);
   });

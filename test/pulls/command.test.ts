@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { runMirrorhook } from '../scan/cli-io.js';
+import { runCommand } from '../support/cli.js';
 
 const config = ['--config', 'examples/mirrorhook.yaml'];
 
 describe('mirrorhook pulls --from-logs', () => {
   it('prints the table of the shipped gcloud export, most pulled first', async () => {
-    const { code, stdout, stderr } = await runMirrorhook(['pulls', ...config, '--from-logs', 'examples/logs/gcloud-events.json']);
+    const { code, stdout, stderr } = await runCommand(['pulls', ...config, '--from-logs', 'examples/logs/gcloud-events.json']);
     expect(code).toBe(0);
     const lines = stdout.split('\n');
     expect(lines[0]).toMatch(/^PULLS\s+IMAGE\s+REGISTRY\s+FIRST SEEN\s+LAST SEEN\s+PER 6H\s+DOCKER HUB LIMIT$/);
@@ -16,7 +16,7 @@ describe('mirrorhook pulls --from-logs', () => {
   });
 
   it('prints JSON per image from BigQuery rows', async () => {
-    const { code, stdout } = await runMirrorhook(['pulls', ...config, '-o', 'json', '--from-logs', 'examples/logs/bigquery-rows.jsonl']);
+    const { code, stdout } = await runCommand(['pulls', ...config, '-o', 'json', '--from-logs', 'examples/logs/bigquery-rows.jsonl']);
     expect(code).toBe(0);
     const rows = stdout.trim().split('\n').map((line) => JSON.parse(line) as { pulls: number; image: string });
     expect(rows.reduce((sum, row) => sum + row.pulls, 0)).toBe(40);
@@ -24,12 +24,12 @@ describe('mirrorhook pulls --from-logs', () => {
   });
 
   it('exits 2 for a missing file, bad durations and mixed sources', async () => {
-    const missing = await runMirrorhook(['pulls', ...config, '--from-logs', 'examples/logs/nope.json']);
+    const missing = await runCommand(['pulls', ...config, '--from-logs', 'examples/logs/nope.json']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('MH_PULLS_LOG_READ');
-    const notLogs = await runMirrorhook(['pulls', ...config, '--from-logs', 'examples/app/Dockerfile']);
+    const notLogs = await runCommand(['pulls', ...config, '--from-logs', 'examples/app/Dockerfile']);
     expect(notLogs.stderr).toContain('MH_PULLS_LOG_FORMAT');
-    expect((await runMirrorhook(['pulls', ...config, '--watch', 'soon'])).code).toBe(2);
-    expect((await runMirrorhook(['pulls', ...config, '--from-logs', 'x', '--watch', '1m'])).code).toBe(2);
+    expect((await runCommand(['pulls', ...config, '--watch', 'soon'])).code).toBe(2);
+    expect((await runCommand(['pulls', ...config, '--from-logs', 'x', '--watch', '1m'])).code).toBe(2);
   });
 });

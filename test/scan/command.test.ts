@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { runMirrorhook } from './cli-io.js';
+import { runCommand } from '../support/cli.js';
 
 const config = ['--config', 'examples/mirrorhook.yaml'];
 
 describe('mirrorhook scan', () => {
   it('prints a ready images.txt: unique fully-qualified third-party references, sorted', async () => {
-    const { code, stdout, stderr } = await runMirrorhook(['scan', ...config, 'examples']);
+    const { code, stdout, stderr } = await runCommand(['scan', ...config, 'examples']);
     expect(code).toBe(0);
     const lines = stdout.trim().split('\n');
     expect(lines).toEqual([...new Set(lines)].sort());
@@ -16,7 +16,7 @@ describe('mirrorhook scan', () => {
   });
 
   it('prints one JSON object per occurrence, and every reference with --include-mirrored', async () => {
-    const { stdout } = await runMirrorhook(['scan', ...config, '--output', 'json', 'examples/k8s']);
+    const { stdout } = await runCommand(['scan', ...config, '--output', 'json', 'examples/k8s']);
     const records = stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(records[0]).toEqual({
       file: 'examples/k8s/cronjob.yaml',
@@ -35,22 +35,22 @@ describe('mirrorhook scan', () => {
       skipReason: null,
     });
     expect(records.map((record) => record.standing)).not.toContain('mirrored');
-    const all = await runMirrorhook(['scan', ...config, '--include-mirrored', '-o', 'json', 'examples/k8s']);
+    const all = await runCommand(['scan', ...config, '--include-mirrored', '-o', 'json', 'examples/k8s']);
     expect(all.stdout).toContain('"standing":"mirrored"');
     expect(all.stdout).toContain('"standing":"left-out"');
   });
 
   it('prints a table', async () => {
-    const { stdout } = await runMirrorhook(['scan', ...config, '-o', 'table', 'examples/k8s/cronjob.yaml']);
+    const { stdout } = await runCommand(['scan', ...config, '-o', 'table', 'examples/k8s/cronjob.yaml']);
     expect(stdout.split('\n')[0]).toMatch(/^FILE:LINE\s+KIND\s+NAME\s+SOURCE\s+STATUS$/);
     expect(stdout).toMatch(/examples\/k8s\/cronjob.yaml:15\s+CronJob\s+nightly-backup\/backup\s+registry.k8s.io\/kubectl:v1.30.2\s+third-party/);
   });
 
   it('exits 2 on bad usage and a missing path', async () => {
-    expect((await runMirrorhook(['scan', ...config])).code).toBe(2);
-    expect((await runMirrorhook(['scan', ...config, '--cluster', 'examples'])).code).toBe(2);
-    expect((await runMirrorhook(['scan', ...config, '-o', 'yaml', 'examples'])).code).toBe(2);
-    const missing = await runMirrorhook(['scan', ...config, 'examples/nope']);
+    expect((await runCommand(['scan', ...config])).code).toBe(2);
+    expect((await runCommand(['scan', ...config, '--cluster', 'examples'])).code).toBe(2);
+    expect((await runCommand(['scan', ...config, '-o', 'yaml', 'examples'])).code).toBe(2);
+    const missing = await runCommand(['scan', ...config, 'examples/nope']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('MH_SCAN_PATH');
   });

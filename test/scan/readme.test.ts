@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { runMirrorhook } from './cli-io.js';
+import { runCommand } from '../support/cli.js';
 
 /**
  * The README shows scan, rewrite and pulls run against examples/ with their real output: this runs each of those
@@ -18,7 +18,7 @@ describe('README examples of scan, rewrite and pulls', () => {
 
   it.each(blocks.map((block) => [block.command, block] as const))('mirrorhook %s prints what the README shows', async (_command, block) => {
     const shown = block.output.split('\n').filter((line) => line !== '' && !line.startsWith('$ echo') && !/^\d+$/.test(line));
-    const { stdout, stderr } = await runMirrorhook(block.command.split(' '));
+    const { stdout, stderr } = await runCommand(block.command.split(' '));
     const printed = `${stderr}${stdout}`.split('\n').filter((line) => line !== '');
     expect([...printed].sort()).toEqual([...shown].sort());
   });

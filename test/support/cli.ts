@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import { runCli } from '../../src/cli/run.js';
 
 /** Runs the CLI in-process with captured output, as a user would see it. */
-export async function runCommand(argv: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {}) {
+export async function runCommand(argv: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {}) {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
