@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs every tool the test suites and benchmarks need, on a fresh Debian machine, and only what is missing:
 #   Debian packages  docker-registry (CNCF distribution 2.8), skopeo, etcd-server, apache2-utils (htpasswd),
-#                    nghttp2-client (h2load), wrk, time (GNU time: peak RSS of child processes), xz-utils (.tar.xz archives)
-#   Go-built tools   crane, gcrane (go-containerregistry) into .cache/bin; kube-apiserver from test/e2e/kube/.
+#                    nghttp2-client (h2load), wrk, time (GNU time: peak RSS of child processes), xz-utils (.tar.xz archives),
+#                    chromium (headless browser tests of the report and status pages), containerd (proves hosts.toml)
+#   Go-built tools   crane, gcrane (go-containerregistry) and helm into .cache/bin, each rebuilt only when its pinned
+#                    version changes; kube-apiserver from test/e2e/kube/.
 # A tool that cannot be installed stops the run here with the reason: no test silently skips for want of it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -10,7 +12,7 @@ root=$PWD
 bin="$root/.cache/bin"
 mkdir -p "$bin"
 
-debian_packages=(docker-registry skopeo etcd-server apache2-utils nghttp2-client wrk time xz-utils)
+debian_packages=(docker-registry skopeo etcd-server apache2-utils nghttp2-client wrk time xz-utils chromium containerd)
 missing=()
 for package in "${debian_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
@@ -25,10 +27,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# The Debian package starts a registry service on :5000; tests start their own on ephemeral ports.
-if command -v systemctl >/dev/null && systemctl is-active --quiet docker-registry 2>/dev/null; then
-  systemctl stop docker-registry || true
-fi
+# The Debian packages start a registry service on :5000 and a containerd daemon; tests start their own.
+for service in docker-registry containerd; do
+  if command -v systemctl >/dev/null && systemctl is-active --quiet "$service" 2>/dev/null; then
+    systemctl stop "$service" || true
+  fi
+done
 
 command -v go >/dev/null || { echo "install-tools: Go is required to build crane and kube-apiserver" >&2; exit 1; }
 ggcr_version=v0.22.1
@@ -39,6 +43,13 @@ for tool in crane gcrane; do
     echo "$ggcr_version" > "$bin/.$tool.version"
   fi
 done
+
+helm_version=v3.22.0
+if [ ! -x "$bin/helm" ] || [ "$(cat "$bin/.helm.version" 2>/dev/null)" != "$helm_version" ]; then
+  echo "install-tools: building helm $helm_version"
+  GOBIN="$bin" go install "helm.sh/helm/v3/cmd/helm@$helm_version"
+  echo "$helm_version" > "$bin/.helm.version"
+fi
 
 if [ -x test/e2e/kube/build.sh ]; then
   test/e2e/kube/build.sh "$bin"
