@@ -52,7 +52,7 @@ roles/artifactregistry.repoAdmin (or admin) on the project. MIRRORHOOK_ARTIFACT_
 API endpoint (https://host[:port], e.g. a Private Service Connect endpoint).
 
 Examples:
-  mirrorhook mirror-config artifact-registry --remote docker.io --dry-run
+  mirrorhook mirror-config artifact-registry --config examples/mirrorhook.yaml --remote docker.io --dry-run
   mirrorhook mirror-config artifact-registry --remote quay.io --repository europe-west1-docker.pkg.dev/p/quay-remote`;
 
 export async function runArtifactRegistryConfig(argv: readonly string[], io: CommandIo): Promise<number> {

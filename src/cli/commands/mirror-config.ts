@@ -59,7 +59,7 @@ layout) is written as <url>/v2/<path> with override_path = true. Scheme https, h
 Artifact Registry remote repositories (pull-through caches): mirrorhook mirror-config artifact-registry --help
 
 Examples:
-  mirrorhook mirror-config containerd --config examples/mirrorhook.yaml --out /etc/containerd/certs.d
+  mirrorhook mirror-config containerd --config examples/mirrorhook.yaml --hosts docker.io,quay.io --out /etc/containerd/certs.d
   mirrorhook mirror-config containerd --hosts docker.io,quay.io --format bmctl --ca /root/ca.crt`,
   async run(argv, io) {
     // Artifact Registry remote repositories take their own flags (mirror-config-artifact-registry.ts).
