@@ -10,6 +10,10 @@ export const ContainerList = {
 } as const;
 export type ContainerList = (typeof ContainerList)[keyof typeof ContainerList];
 const containerLists = Object.values(ContainerList);
+/** Where a PodSpec names an image: a container list, or spec.volumes (Kubernetes image volumes, image.reference). */
+export type ImageList = ContainerList | 'volumes';
+/** The annotation and warning key of an image volume: `volume/<volume name>` (PRODUCT.md). */
+export const volumeKeyPrefix = 'volume/';
 
 export const labels = {
   mode: 'mirrorhook.io/mode',
@@ -20,7 +24,7 @@ export const annotations = {
 } as const;
 
 export interface ContainerImage {
-  readonly list: ContainerList;
+  readonly list: ImageList;
   readonly index: number;
   readonly name: string;
   readonly image: string;
@@ -33,7 +37,7 @@ export interface ContainerDecision extends ContainerImage {
 /** What a Pod looks like to mirrorhook: only the fields it reads. Anything else is carried through untouched. */
 export interface PodLike {
   metadata?: { name?: string; generateName?: string; labels?: Record<string, unknown>; annotations?: Record<string, unknown> };
-  spec?: Partial<Record<ContainerList, unknown>> & { serviceAccountName?: unknown; imagePullSecrets?: unknown };
+  spec?: Partial<Record<ImageList, unknown>> & { serviceAccountName?: unknown; imagePullSecrets?: unknown };
 }
 
 /** Where a Pod's images are pulled with: its ServiceAccount and the names of its imagePullSecrets. */
@@ -66,6 +70,28 @@ export function containerImages(pod: unknown): { images: ContainerImage[] } | { 
       if (typeof image !== 'string') return { problem: `spec.${list}[${index}].image is not a string` };
       images.push({ list, index, name, image });
     }
+  }
+  const volumes = volumeImages(spec.volumes);
+  if ('problem' in volumes) return volumes;
+  images.push(...volumes.images);
+  return { images };
+}
+
+/** The image volumes of spec.volumes; their name is `volume/<volume name>`, their image `image.reference`. */
+function volumeImages(volumes: unknown): { images: ContainerImage[] } | { problem: string } {
+  if (volumes === undefined || volumes === null) return { images: [] };
+  if (!Array.isArray(volumes)) return { problem: 'spec.volumes is not a list' };
+  const images: ContainerImage[] = [];
+  for (const [index, volume] of volumes.entries()) {
+    if (volume === null || typeof volume !== 'object') return { problem: `spec.volumes[${index}] is not an object` };
+    const { name, image } = volume as { name?: unknown; image?: unknown };
+    if (image === undefined || image === null) continue;
+    if (typeof name !== 'string') return { problem: `spec.volumes[${index}].name is not a string` };
+    if (typeof image !== 'object') return { problem: `spec.volumes[${index}].image is not an object` };
+    const reference = (image as { reference?: unknown }).reference;
+    if (reference === undefined) continue;
+    if (typeof reference !== 'string') return { problem: `spec.volumes[${index}].image.reference is not a string` };
+    images.push({ list: 'volumes', index, name: `${volumeKeyPrefix}${name}`, image: reference });
   }
   return { images };
 }
@@ -112,10 +138,16 @@ export function applyRewrites(pod: PodLike, decisions: readonly ContainerDecisio
   let changed = false;
   for (const container of decisions) {
     if (container.decision.action !== Action.rewrite) continue;
-    const list = mutated.spec?.[container.list] as Array<{ image: string }>;
-    const target = list[container.index];
-    if (target === undefined) continue;
-    target.image = formatReference(container.decision.target);
+    const rewritten = formatReference(container.decision.target);
+    if (container.list === 'volumes') {
+      const volume = (mutated.spec?.volumes as Array<{ image?: { reference: string } }>)[container.index];
+      if (volume?.image === undefined) continue;
+      volume.image.reference = rewritten;
+    } else {
+      const target = (mutated.spec?.[container.list] as Array<{ image: string }>)[container.index];
+      if (target === undefined) continue;
+      target.image = rewritten;
+    }
     originals[container.name] ??= container.image;
     changed = true;
   }
