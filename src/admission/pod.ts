@@ -1,19 +1,9 @@
 import type { Decision, Mapper } from '../mapping/index.js';
 import { Action, SkipReason } from '../mapping/index.js';
 import { formatReference } from '../reference/index.js';
+import { type ContainerImage, type ImageList, podSpecImagePositions } from './positions.js';
 
-/** The three places a Pod names images. */
-export const ContainerList = {
-  containers: 'containers',
-  initContainers: 'initContainers',
-  ephemeralContainers: 'ephemeralContainers',
-} as const;
-export type ContainerList = (typeof ContainerList)[keyof typeof ContainerList];
-const containerLists = Object.values(ContainerList);
-/** Where a PodSpec names an image: a container list, or spec.volumes (Kubernetes image volumes, image.reference). */
-export type ImageList = ContainerList | 'volumes';
-/** The annotation and warning key of an image volume: `volume/<volume name>` (PRODUCT.md). */
-export const volumeKeyPrefix = 'volume/';
+export { ContainerList, type ContainerImage, type ImageList, volumeKeyPrefix } from './positions.js';
 
 export const labels = {
   mode: 'mirrorhook.io/mode',
@@ -22,13 +12,6 @@ export const labels = {
 export const annotations = {
   originalImages: 'mirrorhook.io/original-images',
 } as const;
-
-export interface ContainerImage {
-  readonly list: ImageList;
-  readonly index: number;
-  readonly name: string;
-  readonly image: string;
-}
 
 export interface ContainerDecision extends ContainerImage {
   readonly decision: Decision;
@@ -51,49 +34,10 @@ export function pullIdentity(pod: PodLike): { serviceAccount: string; imagePullS
   return { serviceAccount, imagePullSecrets };
 }
 
-/** Lists every container image of a Pod-shaped object, or says why it cannot (a malformed object). */
+/** Lists every image position of a Pod-shaped object, or says why it cannot (a malformed object). */
 export function containerImages(pod: unknown): { images: ContainerImage[] } | { problem: string } {
   if (pod === null || typeof pod !== 'object') return { problem: 'the object is not a Pod (not a JSON object)' };
-  const spec = (pod as PodLike).spec;
-  if (spec === null || typeof spec !== 'object') return { problem: 'the Pod has no spec' };
-  const images: ContainerImage[] = [];
-  for (const list of containerLists) {
-    const containers = spec[list];
-    if (containers === undefined || containers === null) continue;
-    if (!Array.isArray(containers)) return { problem: `spec.${list} is not a list` };
-    for (const [index, container] of containers.entries()) {
-      if (container === null || typeof container !== 'object') return { problem: `spec.${list}[${index}] is not an object` };
-      const { name, image } = container as { name?: unknown; image?: unknown };
-      if (typeof name !== 'string') return { problem: `spec.${list}[${index}].name is not a string` };
-      // A missing image is the API server's to reject (or a default to fill); nothing to rewrite.
-      if (image === undefined) continue;
-      if (typeof image !== 'string') return { problem: `spec.${list}[${index}].image is not a string` };
-      images.push({ list, index, name, image });
-    }
-  }
-  const volumes = volumeImages(spec.volumes);
-  if ('problem' in volumes) return volumes;
-  images.push(...volumes.images);
-  return { images };
-}
-
-/** The image volumes of spec.volumes; their name is `volume/<volume name>`, their image `image.reference`. */
-function volumeImages(volumes: unknown): { images: ContainerImage[] } | { problem: string } {
-  if (volumes === undefined || volumes === null) return { images: [] };
-  if (!Array.isArray(volumes)) return { problem: 'spec.volumes is not a list' };
-  const images: ContainerImage[] = [];
-  for (const [index, volume] of volumes.entries()) {
-    if (volume === null || typeof volume !== 'object') return { problem: `spec.volumes[${index}] is not an object` };
-    const { name, image } = volume as { name?: unknown; image?: unknown };
-    if (image === undefined || image === null) continue;
-    if (typeof name !== 'string') return { problem: `spec.volumes[${index}].name is not a string` };
-    if (typeof image !== 'object') return { problem: `spec.volumes[${index}].image is not an object` };
-    const reference = (image as { reference?: unknown }).reference;
-    if (reference === undefined) continue;
-    if (typeof reference !== 'string') return { problem: `spec.volumes[${index}].image.reference is not a string` };
-    images.push({ list: 'volumes', index, name: `${volumeKeyPrefix}${name}`, image: reference });
-  }
-  return { images };
+  return podSpecImagePositions((pod as PodLike).spec);
 }
 
 /**
