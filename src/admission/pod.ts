@@ -1,15 +1,9 @@
 import type { Decision, Mapper } from '../mapping/index.js';
 import { Action, SkipReason } from '../mapping/index.js';
 import { formatReference } from '../reference/index.js';
+import { type ContainerImage, type ImageList, podSpecImagePositions } from './positions.js';
 
-/** The three places a Pod names images. */
-export const ContainerList = {
-  containers: 'containers',
-  initContainers: 'initContainers',
-  ephemeralContainers: 'ephemeralContainers',
-} as const;
-export type ContainerList = (typeof ContainerList)[keyof typeof ContainerList];
-const containerLists = Object.values(ContainerList);
+export { ContainerList, type ContainerImage, type ImageList, volumeKeyPrefix } from './positions.js';
 
 export const labels = {
   mode: 'mirrorhook.io/mode',
@@ -19,13 +13,6 @@ export const annotations = {
   originalImages: 'mirrorhook.io/original-images',
 } as const;
 
-export interface ContainerImage {
-  readonly list: ContainerList;
-  readonly index: number;
-  readonly name: string;
-  readonly image: string;
-}
-
 export interface ContainerDecision extends ContainerImage {
   readonly decision: Decision;
 }
@@ -33,7 +20,7 @@ export interface ContainerDecision extends ContainerImage {
 /** What a Pod looks like to mirrorhook: only the fields it reads. Anything else is carried through untouched. */
 export interface PodLike {
   metadata?: { name?: string; generateName?: string; labels?: Record<string, unknown>; annotations?: Record<string, unknown> };
-  spec?: Partial<Record<ContainerList, unknown>> & { serviceAccountName?: unknown; imagePullSecrets?: unknown };
+  spec?: Partial<Record<ImageList, unknown>> & { serviceAccountName?: unknown; imagePullSecrets?: unknown };
 }
 
 /** Where a Pod's images are pulled with: its ServiceAccount and the names of its imagePullSecrets. */
@@ -47,27 +34,10 @@ export function pullIdentity(pod: PodLike): { serviceAccount: string; imagePullS
   return { serviceAccount, imagePullSecrets };
 }
 
-/** Lists every container image of a Pod-shaped object, or says why it cannot (a malformed object). */
+/** Lists every image position of a Pod-shaped object, or says why it cannot (a malformed object). */
 export function containerImages(pod: unknown): { images: ContainerImage[] } | { problem: string } {
   if (pod === null || typeof pod !== 'object') return { problem: 'the object is not a Pod (not a JSON object)' };
-  const spec = (pod as PodLike).spec;
-  if (spec === null || typeof spec !== 'object') return { problem: 'the Pod has no spec' };
-  const images: ContainerImage[] = [];
-  for (const list of containerLists) {
-    const containers = spec[list];
-    if (containers === undefined || containers === null) continue;
-    if (!Array.isArray(containers)) return { problem: `spec.${list} is not a list` };
-    for (const [index, container] of containers.entries()) {
-      if (container === null || typeof container !== 'object') return { problem: `spec.${list}[${index}] is not an object` };
-      const { name, image } = container as { name?: unknown; image?: unknown };
-      if (typeof name !== 'string') return { problem: `spec.${list}[${index}].name is not a string` };
-      // A missing image is the API server's to reject (or a default to fill); nothing to rewrite.
-      if (image === undefined) continue;
-      if (typeof image !== 'string') return { problem: `spec.${list}[${index}].image is not a string` };
-      images.push({ list, index, name, image });
-    }
-  }
-  return { images };
+  return podSpecImagePositions((pod as PodLike).spec);
 }
 
 /**
@@ -112,10 +82,16 @@ export function applyRewrites(pod: PodLike, decisions: readonly ContainerDecisio
   let changed = false;
   for (const container of decisions) {
     if (container.decision.action !== Action.rewrite) continue;
-    const list = mutated.spec?.[container.list] as Array<{ image: string }>;
-    const target = list[container.index];
-    if (target === undefined) continue;
-    target.image = formatReference(container.decision.target);
+    const rewritten = formatReference(container.decision.target);
+    if (container.list === 'volumes') {
+      const volume = (mutated.spec?.volumes as Array<{ image?: { reference: string } }>)[container.index];
+      if (volume?.image === undefined) continue;
+      volume.image.reference = rewritten;
+    } else {
+      const target = (mutated.spec?.[container.list] as Array<{ image: string }>)[container.index];
+      if (target === undefined) continue;
+      target.image = rewritten;
+    }
     originals[container.name] ??= container.image;
     changed = true;
   }

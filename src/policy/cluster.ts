@@ -1,4 +1,5 @@
 import * as k8s from '@kubernetes/client-node';
+import { podSpecImages } from '../admission/positions.js';
 import { kubeError } from '../kube/client.js';
 import type { InventoryItem } from './simulate.js';
 
@@ -35,13 +36,8 @@ export function podInventory(pods: readonly k8s.V1Pod[]): InventoryItem[] {
     const namespace = pod.metadata?.namespace ?? 'default';
     const name = pod.metadata?.name ?? '(unnamed)';
     const serviceAccount = pod.spec?.serviceAccountName ?? 'default';
-    const containers = [
-      ...(pod.spec?.initContainers ?? []),
-      ...(pod.spec?.containers ?? []),
-      ...(pod.spec?.ephemeralContainers ?? []),
-    ];
-    for (const container of containers) {
-      if (container.image === undefined) continue;
+    // Containers and image volumes alike (src/admission/positions.ts).
+    for (const container of podSpecImages(pod.spec)) {
       const key = `${container.image}\u0000${namespace}\u0000${serviceAccount}`;
       const seen = byKey.get(key) ?? {
         item: { image: container.image, location: `pod ${namespace}/${name}`, namespace, serviceAccount },

@@ -1,3 +1,4 @@
+import { type ImageList, podSpecImages } from '../admission/positions.js';
 import type { Mapper } from '../mapping/index.js';
 import type { PullRecord } from '../pulls/events.js';
 import { Standing, classify } from '../scan/classify.js';
@@ -5,11 +6,8 @@ import { Standing, classify } from '../scan/classify.js';
 /** The parts of a Pod verify reads. */
 export interface PodLike {
   readonly metadata?: { readonly name?: string | undefined; readonly namespace?: string | undefined } | undefined;
-  readonly spec?: {
-    readonly containers?: readonly { readonly name: string; readonly image?: string | undefined }[] | undefined;
-    readonly initContainers?: readonly { readonly name: string; readonly image?: string | undefined }[] | undefined;
-    readonly ephemeralContainers?: readonly { readonly name: string; readonly image?: string | undefined }[] | undefined;
-  } | undefined;
+  /** A PodSpec; its images are read through the one PodSpec image list (containers and image volumes). */
+  readonly spec?: unknown;
   readonly status?: {
     readonly containerStatuses?: readonly ContainerStatusLike[] | undefined;
     readonly initContainerStatuses?: readonly ContainerStatusLike[] | undefined;
@@ -28,7 +26,7 @@ export interface Violation {
   readonly what: 'running' | 'pulled';
   readonly namespace: string;
   readonly pod: string;
-  /** Container name for a running container; '' for a pull (events do not say which container). */
+  /** Container name (`volume/<name>` for an image volume) for a running Pod; '' for a pull (events do not say which container). */
   readonly container: string;
   readonly image: string;
   readonly source: string;
@@ -54,20 +52,30 @@ export function verifyCluster(pods: readonly PodLike[], pulls: readonly PullReco
   for (const pod of pods) {
     const namespace = pod.metadata?.namespace ?? '';
     const name = pod.metadata?.name ?? '';
+    const positions = podSpecImages(pod.spec);
     const lists = [
-      [pod.spec?.initContainers, pod.status?.initContainerStatuses],
-      [pod.spec?.containers, pod.status?.containerStatuses],
-      [pod.spec?.ephemeralContainers, pod.status?.ephemeralContainerStatuses],
+      ['initContainers', pod.status?.initContainerStatuses],
+      ['containers', pod.status?.containerStatuses],
+      ['ephemeralContainers', pod.status?.ephemeralContainerStatuses],
     ] as const;
-    for (const [containers, statuses] of lists) {
+    let podRuns = false;
+    for (const [list, statuses] of lists) {
       for (const status of statuses ?? []) {
         if (status.state?.running === undefined || status.state.running === null) continue;
         runningContainers += 1;
+        podRuns = true;
         // The image the Pod asked for; the runtime's status.image may be a normalised or digest form of it.
-        const image = containers?.find((container) => container.name === status.name)?.image ?? status.image;
+        const image = positions.find((position) => position.list === list && position.name === status.name)?.image ?? status.image;
         if (image === undefined) continue;
         const source = outsideMirror(mapper, image);
         if (source !== undefined) violations.push({ what: 'running', namespace, pod: name, container: status.name, image, source, count: 1, last: undefined });
+      }
+    }
+    // Image volumes have no status of their own: a Pod with a running container has every image volume mounted.
+    if (podRuns) {
+      for (const volume of positions.filter((position) => position.list === volumeList)) {
+        const source = outsideMirror(mapper, volume.image);
+        if (source !== undefined) violations.push({ what: 'running', namespace, pod: name, container: volume.name, image: volume.image, source, count: 1, last: undefined });
       }
     }
   }
@@ -86,6 +94,8 @@ export function verifyCluster(pods: readonly PodLike[], pulls: readonly PullReco
   );
   return { violations, runningContainers, recentPulls };
 }
+
+const volumeList: ImageList = 'volumes';
 
 /** The fully-qualified source when the image comes from outside the mirror and should not; else undefined. */
 function outsideMirror(mapper: Mapper, image: string): string | undefined {

@@ -1,3 +1,4 @@
+import { podSpecImages } from '../../admission/positions.js';
 import type { Mapper } from '../../mapping/index.js';
 import { type Standing, classify } from '../classify.js';
 import { isTemplated } from '../template.js';
@@ -14,7 +15,7 @@ export interface KubeObject {
   readonly spec?: unknown;
 }
 
-/** One container of a Pod or a workload template, judged against the mirror. */
+/** One container or image volume (`volume/<name>`) of a Pod or a workload template, judged against the mirror. */
 export interface ClusterOccurrence {
   readonly namespace: string;
   readonly kind: string;
@@ -39,10 +40,8 @@ export const workloadPodSpecPath = {
 } as const;
 export type WorkloadKind = keyof typeof workloadPodSpecPath;
 
-const containerLists = ['initContainers', 'containers', 'ephemeralContainers'] as const;
-
 /**
- * Every container image of the listed objects. A template whose controller is itself listed (a Deployment's
+ * Every container and image-volume image of the listed objects. A template whose controller is itself listed (a Deployment's
  * ReplicaSets, a CronJob's Jobs) is left out: its owner already names the image, and old ReplicaSets would list
  * images nothing runs any more. Pods are always listed: they are what runs now. Scaled-to-zero workloads and
  * suspended CronJobs are listed like any other: their next Pod pulls the same image.
@@ -55,20 +54,15 @@ export function inventoryFromObjects(objects: readonly { kind: WorkloadKind; ite
       const controller = object.metadata?.ownerReferences?.find((owner) => owner.controller === true);
       if (kind !== 'Pod' && controller?.kind !== undefined && listedKinds.has(controller.kind as WorkloadKind)) continue;
       const podSpec = dig(object, workloadPodSpecPath[kind]);
-      for (const list of containerLists) {
-        const containers = field(podSpec, list);
-        if (!Array.isArray(containers)) continue;
-        for (const container of containers as unknown[]) {
-          const image = field(container, 'image');
-          if (typeof image !== 'string') continue;
-          occurrences.push(judge(mapper, {
-            namespace: object.metadata?.namespace ?? '',
-            kind,
-            name: object.metadata?.name ?? '',
-            container: stringField(container, 'name'),
-            image,
-          }));
-        }
+      // Containers and image volumes (container `volume/<name>`), from the one PodSpec image list.
+      for (const position of podSpecImages(podSpec)) {
+        occurrences.push(judge(mapper, {
+          namespace: object.metadata?.namespace ?? '',
+          kind,
+          name: object.metadata?.name ?? '',
+          container: position.name,
+          image: position.image,
+        }));
       }
     }
   }
@@ -89,11 +83,6 @@ function judge(mapper: Mapper, place: Omit<ClusterOccurrence, 'source' | 'standi
 
 function field(value: unknown, key: string): unknown {
   return value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
-}
-
-function stringField(value: unknown, key: string): string {
-  const found = field(value, key);
-  return typeof found === 'string' ? found : '';
 }
 
 function dig(value: unknown, path: readonly string[]): unknown {
