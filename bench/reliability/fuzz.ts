@@ -165,7 +165,7 @@ export function checkAnswer(sent: Json, mutationList: readonly Mutation[], statu
   }
   if (response.patch !== undefined) {
     if (response.patchType !== 'JSONPatch') return 'patch without patchType JSONPatch';
-    const patch = JSON.parse(Buffer.from(typeof response.patch === 'string' ? response.patch : "", 'base64').toString('utf8')) as Operation[];
+    const patch = JSON.parse(Buffer.from(typeof response.patch === 'string' ? response.patch : '', 'base64').toString('utf8')) as Operation[];
     try {
       fastJsonPatch.applyPatch(structuredClone(request?.object), patch, true, false);
     } catch (error) {
