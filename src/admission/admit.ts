@@ -199,8 +199,17 @@ function applyGate(containers: ContainerDecision[], gate: RewriteGate | undefine
   });
 }
 
+/** Every answer goes through here, so every warning is sanitised and bounded at this one place. */
 function allow(uid: string, warnings: readonly string[]): AdmissionResponse {
-  return warnings.length === 0 ? { uid, allowed: true } : { uid, allowed: true, warnings };
+  return warnings.length === 0 ? { uid, allowed: true } : { uid, allowed: true, warnings: warnings.map(warningText) };
+}
+
+/**
+ * A warning as kubectl can show it: printable ASCII only (anything else, control characters included, becomes
+ * `?`) and at most {@link warningMaxLength} characters, whatever a request put into kind, names or images.
+ */
+export function warningText(text: string): string {
+  return truncate(text.replace(/[^\x20-\x7e]/gu, '?'));
 }
 
 function describeRewrite(container: ContainerDecision): { container: string; from: string; to: string } {

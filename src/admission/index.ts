@@ -1,4 +1,4 @@
-export { AdmissionMode, Outcome, admit, rewriteCandidates, truncate, warningMaxLength } from './admit.js';
+export { AdmissionMode, Outcome, admit, rewriteCandidates, truncate, warningMaxLength, warningText } from './admit.js';
 export type { AdmissionResult, GateVerdict, RewriteCandidate, RewriteGate } from './admit.js';
 export { annotations, labels, ContainerList, podDisplayName, pullIdentity } from './pod.js';
 export { type ContainerImage, type ImageList, podSpecImagePositions, podSpecImages, volumeKeyPrefix } from './positions.js';
