@@ -95,7 +95,7 @@ function scanFile(file: string, mapper: Mapper, fs: ScanFileSystem): FileScan {
     links: [],
   });
   if (format === undefined) {
-    return skipped(FileSkipReason.unknownFormat, 'not a Dockerfile, Kubernetes YAML/JSON, kustomization or Compose file');
+    return skipped(FileSkipReason.unknownFormat, 'not a Dockerfile, Kubernetes YAML/JSON, kustomization, Compose file, Cloud Build config or GitHub Actions workflow');
   }
   let bytes: Buffer | { tooLarge: number };
   try {

@@ -1,3 +1,5 @@
+import { actionsFormat } from './actions/index.js';
+import { cloudBuildFormat } from './cloudbuild/index.js';
 import { composeFormat } from './compose/index.js';
 import { dockerfileFormat } from './dockerfile/index.js';
 import { kubernetesFormat } from './kubernetes/index.js';
@@ -8,6 +10,8 @@ import type { Format } from './types.js';
 export const formats = {
   dockerfile: dockerfileFormat,
   kustomize: kustomizeFormat,
+  cloudbuild: cloudBuildFormat,
+  'github-actions': actionsFormat,
   compose: composeFormat,
   kubernetes: kubernetesFormat,
 } as const satisfies Record<string, Format>;

@@ -13,13 +13,15 @@ type ScanOutput = (typeof ScanOutput)[keyof typeof ScanOutput];
 
 export const scanCommand: Command = {
   name: 'scan',
-  summary: 'list third-party image references in files (Dockerfiles, manifests, kustomize, compose) or in a cluster',
+  summary: 'list third-party image references in files (Dockerfiles, manifests, kustomize, compose, CI pipelines) or in a cluster',
   usage: `Usage: mirrorhook scan [options] PATH...
        mirrorhook scan --cluster [--kubeconfig FILE] [options]
 
 Finds every image reference: Dockerfile FROM (with ARG defaults), COPY --from and RUN --mount=from;
 containers, initContainers and ephemeralContainers in Kubernetes YAML/JSON of any kind (Lists, CronJobs,
-Helm-rendered output); kustomization images:; Compose image:. Folders are walked recursively. Templated
+Knative services, Helm-rendered output), image volumes, Tekton steps and Argo Workflows templates;
+kustomization images:; Compose image:; Cloud Build steps; GitHub Actions job containers, services and
+docker:// steps. Folders are walked recursively. Templated
 values and files that do not parse are reported on stderr with a skip reason, never guessed.
 
   --cluster            scan Pods and workload templates of every namespace instead of files
