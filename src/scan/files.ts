@@ -2,6 +2,7 @@ import { type Dirent, type Stats, closeSync, fstatSync, openSync, readSync, read
 import { join, normalize } from 'node:path';
 import { MirrorhookError } from '../errors.js';
 import type { Mapper } from '../mapping/index.js';
+import { applyBuilt } from './built.js';
 import { formatFor } from './formats.js';
 import { type FileScan, applyKustomizeOverrides, scanText } from './scan.js';
 import { type FileSkip, FileSkipReason } from './types.js';
@@ -69,7 +70,7 @@ export function scanPaths(paths: readonly string[], mapper: Mapper, fs: ScanFile
     else candidates.push(file);
   }
   const scans = candidates.map((candidate) => scanFile(candidate, mapper, fs));
-  return { files: applyKustomizeOverrides(scans), filesRead: scans.filter((scan) => scan.format !== undefined).length };
+  return { files: applyBuilt(applyKustomizeOverrides(scans)), filesRead: scans.filter((scan) => scan.format !== undefined).length };
 }
 
 function walk(folder: string, fs: ScanFileSystem, into: string[]): void {
@@ -95,7 +96,7 @@ function scanFile(file: string, mapper: Mapper, fs: ScanFileSystem): FileScan {
     links: [],
   });
   if (format === undefined) {
-    return skipped(FileSkipReason.unknownFormat, 'not a Dockerfile, Kubernetes YAML/JSON, kustomization, Compose file, Cloud Build config or GitHub Actions workflow');
+    return skipped(FileSkipReason.unknownFormat, 'not a Dockerfile, Kubernetes YAML/JSON, kustomization, Compose, Cloud Build, GitHub Actions, Skaffold, ko or Tilt file');
   }
   let bytes: Buffer | { tooLarge: number };
   try {

@@ -72,6 +72,8 @@ export interface ExtractResult {
   readonly problems: readonly { readonly offset: number; readonly detail: string }[];
   /** Paths, relative to the file's folder, whose contents this file pulls in (kustomize `resources`). */
   readonly links?: readonly string[] | undefined;
+  /** Image names this file builds (a Skaffold artifact, a Tilt `docker_build`): references to them are `built`. */
+  readonly builds?: readonly string[] | undefined;
 }
 
 /** One file format, Renovate-style: which files it reads and how it finds images in them. */
