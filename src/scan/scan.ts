@@ -65,7 +65,7 @@ export function scanText(file: string, text: string, mapper: Mapper, format: For
   return { file, format: format.name, occurrences, skips, links: result.links ?? [], builds: result.builds };
 }
 
-function place(
+export function place(
   finding: Finding,
   file: string,
   format: string,
