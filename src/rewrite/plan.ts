@@ -35,6 +35,8 @@ export function planRewrite(scan: FileScan, text: string, mapper: Mapper): FileP
   const blocked: Blocked[] = [];
   for (const occurrence of scan.occurrences) {
     if (occurrence.standing !== Standing.thirdParty || occurrence.reference === undefined) continue;
+    // What helm renders comes from the values and templates, which carry their own occurrences.
+    if (occurrence.format === 'helm-rendered') continue;
     const decision = mapper.decide(occurrence.reference);
     if (decision.action !== Action.rewrite) {
       blocked.push({ occurrence, reason: decision.reason });
@@ -53,6 +55,10 @@ export function planRewrite(scan: FileScan, text: string, mapper: Mapper): FileP
         break;
       case 'repository':
         replacement = repository;
+        break;
+      case 'registry-repository':
+        changes.push({ occurrence, start: edit.registryStart, end: edit.registryEnd, replacement: decision.target.domain });
+        replacement = decision.target.path;
         break;
       case 'reference':
         replacement = `${repository}${suffix(decision.target)}`;

@@ -6,10 +6,11 @@ import { formatReference } from '../reference/index.js';
  * - `third-party`: pulled from a registry that is not the mirror, and the configuration wants it moved;
  * - `mirrored`: already served by the mirror;
  * - `left-out`: not the mirror, but `sources.include`/`exclude` say to leave it where it is;
- * - `invalid`: not an image reference.
+ * - `invalid`: not an image reference;
+ * - `built`: an image the scanned tree builds (a Skaffold artifact, a Tilt build, `ko://`): never pulled, never moved.
  * Scan lists third-party references, rewrite changes them, verify fails on them.
  */
-export const Standing = { thirdParty: 'third-party', mirrored: 'mirrored', leftOut: 'left-out', invalid: 'invalid' } as const;
+export const Standing = { thirdParty: 'third-party', mirrored: 'mirrored', leftOut: 'left-out', invalid: 'invalid', built: 'built' } as const;
 export type Standing = (typeof Standing)[keyof typeof Standing];
 
 export interface Classified {

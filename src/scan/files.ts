@@ -2,9 +2,11 @@ import { type Dirent, type Stats, closeSync, fstatSync, openSync, readSync, read
 import { join, normalize } from 'node:path';
 import { MirrorhookError } from '../errors.js';
 import type { Mapper } from '../mapping/index.js';
+import { applyBuilt } from './built.js';
 import { formatFor } from './formats.js';
+import { type Chart, addRendered, chartFormatFor, readChart } from './helm/chart.js';
 import { type FileScan, applyKustomizeOverrides, scanText } from './scan.js';
-import { type FileSkip, FileSkipReason } from './types.js';
+import { type FileSkip, FileSkipReason, type Format } from './types.js';
 
 /** Folders no repository keeps manifests in, skipped when walking. */
 const skippedFolders = new Set(['.git', 'node_modules', '.hg', '.svn']);
@@ -57,6 +59,7 @@ export interface ScanResult {
  */
 export function scanPaths(paths: readonly string[], mapper: Mapper, fs: ScanFileSystem = nodeFileSystem): ScanResult {
   const candidates: string[] = [];
+  const charts: Chart[] = [];
   for (const path of paths) {
     const file = normalize(path);
     let stats;
@@ -65,28 +68,39 @@ export function scanPaths(paths: readonly string[], mapper: Mapper, fs: ScanFile
     } catch (error) {
       throw new MirrorhookError('MH_SCAN_PATH', `${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
     }
-    if (stats.isDirectory()) walk(file, fs, candidates);
+    if (stats.isDirectory()) walk(file, fs, candidates, charts);
     else candidates.push(file);
   }
-  const scans = candidates.map((candidate) => scanFile(candidate, mapper, fs));
-  return { files: applyKustomizeOverrides(scans), filesRead: scans.filter((scan) => scan.format !== undefined).length };
+  const scans = candidates.map((candidate) => scanFile(candidate, mapper, fs, chartFormatFor(candidate, charts)));
+  const withCharts = charts.length === 0 ? scans : addRendered(scans, charts, mapper);
+  return { files: applyBuilt(applyKustomizeOverrides(withCharts)), filesRead: scans.filter((scan) => scan.format !== undefined).length };
 }
 
-function walk(folder: string, fs: ScanFileSystem, into: string[]): void {
+function walk(folder: string, fs: ScanFileSystem, into: string[], charts: Chart[]): void {
   const entries = fs.readdir(folder);
+  // A folder with a Chart.yaml is a Helm chart: its templates and values files are read as such.
+  if (entries.some((entry) => entry.name === 'Chart.yaml' && entry.isFile())) {
+    let chartYaml: Buffer | { tooLarge: number } | undefined;
+    try {
+      chartYaml = fs.readFile(join(folder, 'Chart.yaml'), maxFileBytes);
+    } catch {
+      chartYaml = undefined; // reported as unreadable when the file itself is scanned
+    }
+    charts.push(readChart(folder, Buffer.isBuffer(chartYaml) ? chartYaml.toString('utf8') : ''));
+  }
   entries.sort((left, right) => (left.name < right.name ? -1 : left.name > right.name ? 1 : 0));
   for (const entry of entries) {
     const path = join(folder, entry.name);
     if (entry.isDirectory()) {
-      if (!skippedFolders.has(entry.name)) walk(path, fs, into);
+      if (!skippedFolders.has(entry.name)) walk(path, fs, into, charts);
     } else if (entry.isFile() && formatFor(path) !== undefined) {
       into.push(path);
     }
   }
 }
 
-function scanFile(file: string, mapper: Mapper, fs: ScanFileSystem): FileScan {
-  const format = formatFor(file);
+function scanFile(file: string, mapper: Mapper, fs: ScanFileSystem, chartFormat: Format | undefined): FileScan {
+  const format = chartFormat ?? formatFor(file);
   const skipped = (skipReason: FileSkip['skipReason'], detail: string): FileScan => ({
     file,
     format: format?.name,
@@ -95,7 +109,7 @@ function scanFile(file: string, mapper: Mapper, fs: ScanFileSystem): FileScan {
     links: [],
   });
   if (format === undefined) {
-    return skipped(FileSkipReason.unknownFormat, 'not a Dockerfile, Kubernetes YAML/JSON, kustomization or Compose file');
+    return skipped(FileSkipReason.unknownFormat, 'not a Dockerfile, Kubernetes YAML/JSON, kustomization, Compose, Cloud Build, GitHub Actions, Skaffold, ko or Tilt file');
   }
   let bytes: Buffer | { tooLarge: number };
   try {

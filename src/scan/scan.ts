@@ -18,6 +18,8 @@ export interface Occurrence extends Finding {
   readonly source: string | undefined;
   /** The mirror reference it maps to, when it is third-party and mappable. */
   readonly target: string | undefined;
+  /** For a `built` reference: the file that builds it (`skaffold.yaml`, a Tiltfile), or `ko` for `ko://`. */
+  readonly builtBy?: string | undefined;
 }
 
 export interface FileScan {
@@ -26,6 +28,8 @@ export interface FileScan {
   readonly occurrences: readonly Occurrence[];
   readonly skips: readonly FileSkip[];
   readonly links: readonly string[];
+  /** Image names the file builds (see `applyBuilt`). */
+  readonly builds?: readonly string[] | undefined;
 }
 
 /** Finds and judges every image reference in one file's text. Pure: the caller reads the file. */
@@ -58,10 +62,10 @@ export function scanText(file: string, text: string, mapper: Mapper, format: For
             detail: more > 0 ? `${first.detail} (and ${more} more parse errors)` : first.detail,
           },
         ];
-  return { file, format: format.name, occurrences, skips, links: result.links ?? [] };
+  return { file, format: format.name, occurrences, skips, links: result.links ?? [], builds: result.builds };
 }
 
-function place(
+export function place(
   finding: Finding,
   file: string,
   format: string,

@@ -21,6 +21,8 @@ export const FileSkipReason = {
   tooLarge: 'too-large',
   /** A file named on the command line that no format reads. */
   unknownFormat: 'unknown-format',
+  /** A Helm chart whose templates `helm template` could not render (helm missing, failing or too slow). */
+  notRendered: 'not-rendered',
 } as const;
 export type FileSkipReason = (typeof FileSkipReason)[keyof typeof FileSkipReason];
 
@@ -31,12 +33,15 @@ export type FileSkipReason = (typeof FileSkipReason)[keyof typeof FileSkipReason
  *   is a build argument); it becomes the mirror repository and the rest stays as written.
  * - `insert`: nothing is replaced; `prefix` plus the mirror repository is inserted at the span (a kustomize entry
  *   without `newName` gets one).
+ * - `registry-repository`: a Helm values block with its own `registry`: the span is the repository, which becomes
+ *   the mirror path, and [registryStart, registryEnd) becomes the mirror host; tag and digest stay.
  * - `none`: found, but no exact in-place change exists; `reason` says why.
  */
 export type Edit =
   | { readonly kind: 'reference' }
   | { readonly kind: 'repository' }
   | { readonly kind: 'insert'; readonly prefix: string }
+  | { readonly kind: 'registry-repository'; readonly registryStart: number; readonly registryEnd: number }
   | { readonly kind: 'none'; readonly reason: string };
 
 /** One place an image is named, as an extractor finds it in one file's text. */
@@ -72,6 +77,8 @@ export interface ExtractResult {
   readonly problems: readonly { readonly offset: number; readonly detail: string }[];
   /** Paths, relative to the file's folder, whose contents this file pulls in (kustomize `resources`). */
   readonly links?: readonly string[] | undefined;
+  /** Image names this file builds (a Skaffold artifact, a Tilt `docker_build`): references to them are `built`. */
+  readonly builds?: readonly string[] | undefined;
 }
 
 /** One file format, Renovate-style: which files it reads and how it finds images in them. */

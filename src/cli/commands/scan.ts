@@ -13,13 +13,16 @@ type ScanOutput = (typeof ScanOutput)[keyof typeof ScanOutput];
 
 export const scanCommand: Command = {
   name: 'scan',
-  summary: 'list third-party image references in files (Dockerfiles, manifests, kustomize, compose) or in a cluster',
+  summary: 'list third-party image references in files (Dockerfiles, manifests, kustomize, compose, CI pipelines) or in a cluster',
   usage: `Usage: mirrorhook scan [options] PATH...
        mirrorhook scan --cluster [--kubeconfig FILE] [options]
 
 Finds every image reference: Dockerfile FROM (with ARG defaults), COPY --from and RUN --mount=from;
 containers, initContainers and ephemeralContainers in Kubernetes YAML/JSON of any kind (Lists, CronJobs,
-Helm-rendered output); kustomization images:; Compose image:. Folders are walked recursively. Templated
+Knative services, Helm-rendered output), image volumes, Tekton steps and Argo Workflows templates;
+kustomization images:; Compose image:; Cloud Build steps; GitHub Actions job containers, services and
+docker:// steps; ko base images. Images that Skaffold, Tilt or ko build (anywhere in the scanned tree)
+are reported as built: not listed, never rewritten. Folders are walked recursively. Templated
 values and files that do not parse are reported on stderr with a skip reason, never guessed.
 
   --cluster            scan Pods and workload templates of every namespace instead of files
@@ -76,7 +79,8 @@ function parseScanOutput(value: string | undefined): ScanOutput {
 
 /** Third-party and migratable: what goes into images.txt. */
 function isListed(occurrence: { standing: Standing | undefined; skipReason?: string | undefined }, includeMirrored: boolean): boolean {
-  if (occurrence.skipReason !== undefined || occurrence.standing === undefined || occurrence.standing === Standing.invalid) return false;
+  if (occurrence.skipReason !== undefined || occurrence.standing === undefined) return false;
+  if (occurrence.standing === Standing.invalid || occurrence.standing === Standing.built) return false;
   return includeMirrored || occurrence.standing === Standing.thirdParty;
 }
 
@@ -91,11 +95,16 @@ function printFiles(io: CommandIo, format: ScanOutput, occurrences: readonly Occ
       io.stderr.write(`mirrorhook scan: skipped ${occurrence.file}:${occurrence.line}: ${occurrence.skipReason}: ${occurrence.image}\n`);
     }
   }
+  const built = occurrences.filter((occurrence) => occurrence.standing === Standing.built);
+  if (built.length > 0) {
+    const builders = [...new Set(built.map((occurrence) => occurrence.builtBy ?? '-'))].join(', ');
+    io.stderr.write(`mirrorhook scan: ${built.length} references skipped as built (by ${builders})\n`);
+  }
   const listed = occurrences.filter((occurrence) => isListed(occurrence, includeMirrored));
   if (format === 'text') {
     for (const source of uniqueSources(listed)) io.stdout.write(`${source}\n`);
   } else if (format === 'json') {
-    const shown = includeMirrored ? occurrences : occurrences.filter((occurrence) => occurrence.skipReason !== undefined || isListed(occurrence, false));
+    const shown = includeMirrored ? occurrences : occurrences.filter((occurrence) => occurrence.skipReason !== undefined || occurrence.standing === Standing.built || isListed(occurrence, false));
     for (const occurrence of shown) {
       writeJsonLine(io.stdout, {
         file: occurrence.file,
@@ -112,6 +121,7 @@ function printFiles(io: CommandIo, format: ScanOutput, occurrences: readonly Occ
         standing: occurrence.standing ?? null,
         target: occurrence.target ?? null,
         skipReason: occurrence.skipReason ?? null,
+        ...(occurrence.builtBy === undefined ? {} : { builtBy: occurrence.builtBy }),
       });
     }
     for (const skip of skips) writeJsonLine(io.stdout, { file: skip.file, line: skip.line, image: null, skipReason: skip.skipReason, detail: skip.detail });
@@ -120,7 +130,7 @@ function printFiles(io: CommandIo, format: ScanOutput, occurrences: readonly Occ
       formatTable(
         ['FILE:LINE', 'KIND', 'NAME', 'SOURCE', 'STATUS'],
         occurrences
-          .filter((occurrence) => isListed(occurrence, includeMirrored) || occurrence.skipReason !== undefined)
+          .filter((occurrence) => isListed(occurrence, includeMirrored) || occurrence.skipReason !== undefined || occurrence.standing === Standing.built)
           .map((occurrence) => [
             `${occurrence.file}:${occurrence.line}`,
             occurrence.kind,

@@ -1,0 +1,88 @@
+import { delimiter, resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { planRewrite } from '../../src/rewrite/plan.js';
+import { scanPaths } from '../../src/scan/files.js';
+import { extractHelmTemplate } from '../../src/scan/helm/templates.js';
+import { extractHelmValues } from '../../src/scan/helm/values.js';
+import { scanText } from '../../src/scan/scan.js';
+import { testMapper } from './mapper.js';
+
+const mapper = testMapper();
+const chart = 'examples/real-repo/helm/shop';
+const originalPath = process.env.PATH;
+const withHelm = (): void => {
+  process.env.PATH = `${resolve('.cache/bin')}${delimiter}${originalPath ?? ''}`;
+};
+afterEach(() => {
+  process.env.PATH = originalPath;
+});
+
+describe('Helm values', () => {
+  it('reads every block shape with its parts, the appVersion default and numbers written as tags', () => {
+    const text = 'image: {repository: nginx, tag: ""}\nweb:\n  image:\n    registry: docker.io\n    repository: bitnami/nginx  # pinned\n    tag: 1.10\n    digest: ""\nimages:\n  a: {name: envoyproxy/envoy, tag: v1}\n  b: "quay.io/o/b:2"\nsidecarImage: busybox:1.36\nservice: {name: web, port: 80}\n';
+    const found = extractHelmValues(text, '1.25.5').findings;
+    expect(found.map((finding) => [finding.name, finding.reference, text.slice(finding.start, finding.end), finding.edit.kind])).toEqual([
+      ['image', 'nginx:1.25.5', 'nginx', 'repository'],
+      ['web.image', 'docker.io/bitnami/nginx:1.10', 'bitnami/nginx', 'registry-repository'],
+      ['images.a', 'envoyproxy/envoy:v1', 'envoyproxy/envoy', 'repository'],
+      ['images.b', 'quay.io/o/b:2', 'quay.io/o/b:2', 'reference'],
+      ['sidecarImage', 'busybox:1.36', 'busybox:1.36', 'reference'],
+    ]);
+  });
+
+  it('applies global.imageRegistry to every block and does not change such blocks in place', () => {
+    const text = 'global:\n  imageRegistry: registry.corp.example\nimage:\n  registry: docker.io\n  repository: bitnami/redis\n  tag: "7"\n';
+    const [finding] = extractHelmValues(text, undefined).findings;
+    expect(finding?.reference).toBe('registry.corp.example/bitnami/redis:7');
+    expect(finding?.edit.kind).toBe('none');
+  });
+
+  it('rewrites registry and repository of a block consistently, keeping tag, digest and comments', () => {
+    const text = 'image:\n  registry: docker.io\n  repository: bitnami/nginx   # web\n  tag: 1.27.0\n  digest: ""\nother:\n  image:\n    repository: "redis"\n    tag: "7"\n';
+    const scan = scanText('values.yaml', text, mapper, { name: 'helm-values', matches: () => true, mayContainImages: () => true, extract: (value) => extractHelmValues(value, undefined) });
+    expect(planRewrite(scan, text, mapper).rewritten).toBe(
+      'image:\n  registry: mirror.example.com\n  repository: m/docker.io/bitnami/nginx   # web\n  tag: 1.27.0\n  digest: ""\nother:\n  image:\n    repository: "mirror.example.com/m/docker.io/library/redis"\n    tag: "7"\n',
+    );
+  });
+});
+
+describe('Helm templates', () => {
+  it('are read line by line: templated values are templated, literal images are references, nothing is unparsable', () => {
+    const text = '{{- if .Values.enabled }}\ncontainers:\n  - image: {{ .Values.image | quote }}\n  - name: x\n    image: "busybox:1.36"  # wait\n{{- end }}\n';
+    expect(extractHelmTemplate(text).findings.map((finding) => [text.slice(finding.start, finding.end), finding.skipReason ?? null])).toEqual([
+      ['{{ .Values.image | quote }}', 'templated'],
+      ['busybox:1.36', null],
+    ]);
+  });
+});
+
+describe('a chart in a scanned tree', () => {
+  it('renders with helm and the rendered images agree with the values and literal template images', () => {
+    withHelm();
+    const files = scanPaths([chart], mapper).files;
+    const occurrences = files.flatMap((file) => file.occurrences);
+    expect(files.flatMap((file) => file.skips)).toEqual([]);
+    const rendered = new Set(occurrences.filter((occurrence) => occurrence.format === 'helm-rendered').map((occurrence) => occurrence.source));
+    const read = new Set(occurrences.filter((occurrence) => occurrence.format !== 'helm-rendered' && occurrence.source !== undefined).map((occurrence) => occurrence.source));
+    expect(rendered).toEqual(read);
+    expect([...rendered].sort()).toEqual([
+      'docker.io/bitnami/postgresql:16.4.0-debian-12-r0',
+      'docker.io/envoyproxy/envoy:v1.31.2',
+      'docker.io/library/busybox:1.36',
+      'docker.io/library/nginx:1.25.5',
+      'docker.io/library/redis:7.2.5-alpine',
+      'ghcr.io/acme/migrate:2.4.1',
+      'quay.io/prometheuscommunity/postgres-exporter:v0.15.0@sha256:1111111111111111111111111111111111111111111111111111111111111111',
+    ]);
+    const proxy = occurrences.find((occurrence) => occurrence.format === 'helm-rendered' && occurrence.container === 'proxy');
+    expect(proxy).toMatchObject({ file: `${chart}/templates/deployment.yaml`, line: 20, kind: 'Deployment' });
+  });
+
+  it('without helm, says once that the templates were not rendered and how to get helm', () => {
+    process.env.PATH = '/nonexistent';
+    const skips = scanPaths([chart], mapper).files.flatMap((file) => file.skips);
+    expect(skips).toEqual([
+      { file: `${chart}/Chart.yaml`, line: 1, skipReason: 'not-rendered', detail: 'helm is not on PATH: templates were not rendered (install helm 3, https://helm.sh/docs/intro/install/)' },
+    ]);
+  });
+});
