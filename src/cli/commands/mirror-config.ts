@@ -13,6 +13,7 @@ import {
 } from '../../containerd/index.js';
 import { MirrorhookError } from '../../errors.js';
 import { parseMirrorRegistry } from '../../mapping/index.js';
+import { registryScheme } from '../../registry/index.js';
 import { type Command, commonOptions, parseCommandArgs } from '../command.js';
 import { runArtifactRegistryConfig } from './mirror-config-artifact-registry.js';
 
@@ -42,7 +43,8 @@ Node-level mirroring: containerd pulls each source host's images from the mirror
 For each source host (the hosts of sources.include, or --hosts), one <host>/hosts.toml in the
 /etc/containerd/certs.d layout: the mirror as a [host."<url>"] with capabilities pull and resolve, then the
 upstream as server (the fallback). A mirror with a path (its prefix, and the source host with the host-path
-layout) is written as <url>/v2/<path> with override_path = true. Scheme https, http with mirror.insecure.
+layout) is written as <url>/v2/<path> with override_path = true. Scheme: the rule copy uses, https unless
+mirror.insecure, or the mirror is loopback (127.0.0.1, localhost, ::1) and no --ca is given.
 
   --hosts LIST       source hosts, comma-separated (docker.io,quay.io,registry.example:5000)
   --default          also write _default/hosts.toml, the catch-all for every other host (layout path only)
@@ -109,15 +111,17 @@ Examples:
     usageProblems.push(...checkHosts(hosts, mirror.domain));
     if (usageProblems.length > 0) throw new MirrorhookError('MH_USAGE', usageProblems.join('; '));
 
-    const scheme = config.mirror.insecure ? 'http' : 'https';
+    const ca = values.ca;
+    // The scheme rule copy and the webhook use (src/registry): a loopback mirror without a CA speaks plain HTTP.
+    const scheme = registryScheme(mirror.domain, { insecure: config.mirror.insecure, hasCa: ca !== undefined });
     // A host served by a remote repository (mirror.remotes) pulls through it: its images are never in the mirror.
     const remotes = config.mirror.remotes ?? {};
     const entries: MirrorEntry[] = hosts.map((host) => {
       const remote = remotes[host];
-      const endpoint = remote === undefined ? mirrorEndpoint(mirror, config.mirror.layout, host, scheme) : mirrorEndpoint(parseMirrorRegistry(remote), 'path', host, 'https');
-      return { host, endpoint };
+      if (remote === undefined) return { host, endpoint: mirrorEndpoint(mirror, config.mirror.layout, host, scheme) };
+      const remoteMirror = parseMirrorRegistry(remote);
+      return { host, endpoint: mirrorEndpoint(remoteMirror, 'path', host, registryScheme(remoteMirror.domain, {})) };
     });
-    const ca = values.ca;
     const skipVerify = values['skip-verify'] ?? false;
 
     if (format === 'config-toml') {
