@@ -18,6 +18,7 @@ import { registryScheme } from '../../registry/index.js';
 import { type Command, commonOptions, parseCommandArgs } from '../command.js';
 import { basename, dirname } from 'node:path';
 import { runArtifactRegistryConfig } from './mirror-config-artifact-registry.js';
+import { runDockerConfig } from './mirror-config-docker.js';
 
 const formats = ['hosts-toml', 'config-toml', 'bmctl'] as const;
 type Format = (typeof formats)[number];
@@ -41,6 +42,7 @@ export const mirrorConfigCommand: Command = {
                 [--out DIR] [--format hosts-toml|config-toml|bmctl] [--no-fallback]
                 [--ca PATH] [--skip-verify] [--pull-credential-config-path PATH]
        mirrorhook mirror-config crio [--config FILE] [--hosts HOST,...] [--out FILE] [--no-fallback]
+       mirrorhook mirror-config docker [--config FILE]
 
 Node-level mirroring: containerd pulls each source host's images from the mirror without any Pod changing.
 For each source host (the hosts of sources.include, or --hosts), one <host>/hosts.toml in the
@@ -65,6 +67,9 @@ crio: a containers-registries.conf v2 drop-in (/etc/containers/registries.conf.d
 [[registry]] per source host with the mirror as [[registry.mirror]] (pull-from-mirror = "all"); with
 --no-fallback the mirror is the registry's location. Read by CRI-O, Podman and skopeo alike. --out FILE.
 
+docker: the daemon.json keys (registry-mirrors, and insecure-registries for a plain-HTTP mirror). Docker honours
+registry-mirrors for Docker Hub only, and only a mirror without a path: layout path and no prefix.
+
 Artifact Registry remote repositories (pull-through caches): mirrorhook mirror-config artifact-registry --help
 
 Examples:
@@ -80,12 +85,13 @@ Examples:
       return 0;
     }
     const [subcommand, ...rest] = positionals;
+    if (subcommand === 'docker') return runDockerConfig(values, io);
     if (subcommand !== 'containerd' && subcommand !== 'crio') {
       throw new MirrorhookError(
         'MH_USAGE',
         subcommand === undefined
-          ? 'mirror-config needs a runtime: mirrorhook mirror-config containerd|crio|artifact-registry (see mirrorhook mirror-config --help)'
-          : `unknown runtime "${subcommand}": containerd, crio or artifact-registry`,
+          ? 'mirror-config needs a runtime: mirrorhook mirror-config containerd|crio|docker|artifact-registry (see mirrorhook mirror-config --help)'
+          : `unknown runtime "${subcommand}": containerd, crio, docker or artifact-registry`,
       );
     }
     if (rest.length > 0) throw new MirrorhookError('MH_USAGE', `unexpected argument "${rest[0]}" (see mirrorhook mirror-config --help)`);
