@@ -14,15 +14,18 @@ export interface HostsTomlOptions {
 /**
  * One `certs.d/<host>/hosts.toml` (containerd 1.5+ registry host configuration). Hosts are tried in order, then
  * `server`. containerd falls back to the upstream even when `server` is absent, so without fallback the mirror is
- * written as the server itself (see docs/adr/0041-containerd-hosts-toml.md).
+ * written as the server itself, and as the one [host] table containerd 1.6 requires (docs/adr/0041, 0076).
  */
 export function renderHostsToml(options: HostsTomlOptions): string {
   const settings = hostSettings(options);
-  if (!options.fallback) {
-    return [`server = ${tomlString(options.endpoint.url)}`, ...settings, ''].join('\n');
-  }
   const lines: string[] = [];
-  if (options.host !== defaultHostDirectory) lines.push(`server = ${tomlString(upstreamServer(options.host))}`, '');
+  if (!options.fallback) {
+    // containerd 1.6 rejects a hosts.toml without a [host] table ("invalid `host` tree") and then falls back to
+    // the upstream, so the mirror is written both as the server and as the one host.
+    lines.push(`server = ${tomlString(options.endpoint.url)}`, ...settings, '');
+  } else if (options.host !== defaultHostDirectory) {
+    lines.push(`server = ${tomlString(upstreamServer(options.host))}`, '');
+  }
   lines.push(`[host.${tomlString(options.endpoint.url)}]`, ...settings.map((line) => `  ${line}`), '');
   return lines.join('\n');
 }

@@ -30,6 +30,6 @@ export {
   platformMatches,
 } from './manifest.js';
 export type { Descriptor, ParsedManifest, Platform } from './manifest.js';
-export { RegistryTransport, apiHost, isLoopbackHost } from './transport.js';
+export { RegistryTransport, apiHost, isLoopbackHost, registryScheme } from './transport.js';
 export type { RegistryHostOptions, RetryPolicy, TransportOptions } from './transport.js';
 export { mergeScopes, parseChallenge, repositoryScope } from './auth.js';

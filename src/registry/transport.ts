@@ -73,6 +73,16 @@ interface BreakerState {
   openUntil: number;
 }
 
+/**
+ * The one scheme rule for a registry host, used by every client (copy, webhook) and by every node configuration
+ * mirrorhook writes (mirror-config): plain HTTP when the host is marked insecure, or when it is loopback and no CA
+ * is configured for it; HTTPS otherwise.
+ */
+export function registryScheme(host: string, options: { readonly insecure?: boolean; readonly hasCa?: boolean }): 'http' | 'https' {
+  const plain = options.insecure === true || (isLoopbackHost(host) && options.hasCa !== true);
+  return plain ? 'http' : 'https';
+}
+
 export function isLoopbackHost(host: string): boolean {
   const name = hostnameOf(host);
   return name === 'localhost' || name === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
@@ -119,8 +129,7 @@ export class RegistryTransport {
   /** `http://host` or `https://host` for a registry host. */
   baseUrl(host: string): string {
     const options = this.#hostOptions(host);
-    const plain = options.insecure === true || (isLoopbackHost(host) && options.ca === undefined);
-    return `${plain ? 'http' : 'https'}://${host}`;
+    return `${registryScheme(host, { insecure: options.insecure, hasCa: options.ca !== undefined })}://${host}`;
   }
 
   /** Docker Hub's pull allowance as last reported for `host`, if it reports one. */

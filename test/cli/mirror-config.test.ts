@@ -93,7 +93,7 @@ describe('mirrorhook mirror-config containerd', () => {
     expect((await cli('mirror-config', 'containerd', '--config', pathConfig, '--hosts', 'mirror.internal,a b')).stderr).toMatch(
       /"mirror.internal" is the mirror itself.*"a b" is not a registry host/,
     );
-    expect((await cli('mirror-config', 'docker')).stderr).toMatch(/unknown runtime "docker"/);
+    expect((await cli('mirror-config', 'podman')).stderr).toMatch(/unknown runtime "podman"/);
     const layout = await cli('mirror-config', 'containerd', '--config', hostPathConfig, '--default');
     expect(layout.code).toBe(2);
     expect(layout.stderr).toMatch(/MH_CONTAINERD_LAYOUT/);

@@ -94,6 +94,8 @@ describe('renderHostsToml', () => {
       capabilities: ['pull', 'resolve'],
       skip_verify: true,
       override_path: true,
+      // containerd 1.6 refuses a file without a [host] table (test/containerd/real-containerd.test.ts).
+      host: { 'https://172.18.0.20:5000/v2/test-namespace/quay.io': { capabilities: ['pull', 'resolve'], skip_verify: true, override_path: true } },
     });
   });
 

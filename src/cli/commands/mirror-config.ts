@@ -11,10 +11,14 @@ import {
   renderHostsToml,
   writeFilesAtomically,
 } from '../../containerd/index.js';
+import { renderRegistriesConf } from '../../crio/index.js';
 import { MirrorhookError } from '../../errors.js';
 import { parseMirrorRegistry } from '../../mapping/index.js';
+import { registryScheme } from '../../registry/index.js';
 import { type Command, commonOptions, parseCommandArgs } from '../command.js';
+import { basename, dirname } from 'node:path';
 import { runArtifactRegistryConfig } from './mirror-config-artifact-registry.js';
+import { runDockerConfig } from './mirror-config-docker.js';
 
 const formats = ['hosts-toml', 'config-toml', 'bmctl'] as const;
 type Format = (typeof formats)[number];
@@ -33,16 +37,19 @@ const options = {
 
 export const mirrorConfigCommand: Command = {
   name: 'mirror-config',
-  summary: 'containerd registry-mirror configuration (certs.d hosts.toml, config.toml, bmctl registryMirrors); Artifact Registry remote repositories',
+  summary: 'node registry-mirror configuration: containerd (certs.d hosts.toml, config.toml, bmctl registryMirrors), CRI-O registries.conf; Artifact Registry remote repositories',
   usage: `Usage: mirrorhook mirror-config containerd [--config FILE] [--hosts HOST,...] [--default]
                 [--out DIR] [--format hosts-toml|config-toml|bmctl] [--no-fallback]
                 [--ca PATH] [--skip-verify] [--pull-credential-config-path PATH]
+       mirrorhook mirror-config crio [--config FILE] [--hosts HOST,...] [--out FILE] [--no-fallback]
+       mirrorhook mirror-config docker [--config FILE]
 
 Node-level mirroring: containerd pulls each source host's images from the mirror without any Pod changing.
 For each source host (the hosts of sources.include, or --hosts), one <host>/hosts.toml in the
 /etc/containerd/certs.d layout: the mirror as a [host."<url>"] with capabilities pull and resolve, then the
 upstream as server (the fallback). A mirror with a path (its prefix, and the source host with the host-path
-layout) is written as <url>/v2/<path> with override_path = true. Scheme https, http with mirror.insecure.
+layout) is written as <url>/v2/<path> with override_path = true. Scheme: the rule copy uses, https unless
+mirror.insecure, or the mirror is loopback (127.0.0.1, localhost, ::1) and no --ca is given.
 
   --hosts LIST       source hosts, comma-separated (docker.io,quay.io,registry.example:5000)
   --default          also write _default/hosts.toml, the catch-all for every other host (layout path only)
@@ -56,11 +63,19 @@ layout) is written as <url>/v2/<path> with override_path = true. Scheme https, h
                      of a bare-metal cluster configuration (goes under spec:)
   --pull-credential-config-path PATH   bmctl: Docker config.json on the nodes with the mirror's credentials
 
+crio: a containers-registries.conf v2 drop-in (/etc/containers/registries.conf.d/50-mirrorhook.conf), one
+[[registry]] per source host with the mirror as [[registry.mirror]] (pull-from-mirror = "all"); with
+--no-fallback the mirror is the registry's location. Read by CRI-O, Podman and skopeo alike. --out FILE.
+
+docker: the daemon.json keys (registry-mirrors, and insecure-registries for a plain-HTTP mirror). Docker honours
+registry-mirrors for Docker Hub only, and only a mirror without a path: layout path and no prefix.
+
 Artifact Registry remote repositories (pull-through caches): mirrorhook mirror-config artifact-registry --help
 
 Examples:
   mirrorhook mirror-config containerd --config examples/mirrorhook.yaml --hosts docker.io,quay.io --out /etc/containerd/certs.d
-  mirrorhook mirror-config containerd --hosts docker.io,quay.io --format bmctl --ca /root/ca.crt`,
+  mirrorhook mirror-config containerd --hosts docker.io,quay.io --format bmctl --ca /root/ca.crt
+  mirrorhook mirror-config crio --config examples/mirrorhook.yaml --hosts docker.io,quay.io`,
   async run(argv, io) {
     // Artifact Registry remote repositories take their own flags (mirror-config-artifact-registry.ts).
     if (argv[0] === 'artifact-registry') return runArtifactRegistryConfig(argv.slice(1), io);
@@ -70,17 +85,23 @@ Examples:
       return 0;
     }
     const [subcommand, ...rest] = positionals;
-    if (subcommand !== 'containerd') {
+    if (subcommand === 'docker') return runDockerConfig(values, io);
+    if (subcommand !== 'containerd' && subcommand !== 'crio') {
       throw new MirrorhookError(
         'MH_USAGE',
         subcommand === undefined
-          ? 'mirror-config needs a runtime: mirrorhook mirror-config containerd|artifact-registry (see mirrorhook mirror-config --help)'
-          : `unknown runtime "${subcommand}": containerd or artifact-registry`,
+          ? 'mirror-config needs a runtime: mirrorhook mirror-config containerd|crio|docker|artifact-registry (see mirrorhook mirror-config --help)'
+          : `unknown runtime "${subcommand}": containerd, crio, docker or artifact-registry`,
       );
     }
     if (rest.length > 0) throw new MirrorhookError('MH_USAGE', `unexpected argument "${rest[0]}" (see mirrorhook mirror-config --help)`);
     const format = parseFormat(values.format);
     const usageProblems: string[] = [];
+    if (subcommand === 'crio') {
+      if (values.format !== undefined) usageProblems.push('--format is for containerd; crio writes registries.conf');
+      if (values.default) usageProblems.push('registries.conf has no catch-all for every host: list them with --hosts');
+      if (values.ca !== undefined || values['skip-verify']) usageProblems.push('crio reads the mirror CA from /etc/containers/certs.d/<mirror>/ca.crt, not registries.conf: drop --ca/--skip-verify');
+    }
     if (format !== 'hosts-toml' && values.out !== undefined) usageProblems.push(`--out writes hosts.toml folders; ${format} is printed to stdout`);
     if (format !== 'hosts-toml' && values['no-fallback']) {
       usageProblems.push(`--no-fallback cannot be expressed in ${format}: that form always tries the upstream last; use hosts-toml`);
@@ -109,16 +130,28 @@ Examples:
     usageProblems.push(...checkHosts(hosts, mirror.domain));
     if (usageProblems.length > 0) throw new MirrorhookError('MH_USAGE', usageProblems.join('; '));
 
-    const scheme = config.mirror.insecure ? 'http' : 'https';
+    const ca = values.ca;
+    // The scheme rule copy and the webhook use (src/registry): a loopback mirror without a CA speaks plain HTTP.
+    const scheme = registryScheme(mirror.domain, { insecure: config.mirror.insecure, hasCa: ca !== undefined });
     // A host served by a remote repository (mirror.remotes) pulls through it: its images are never in the mirror.
     const remotes = config.mirror.remotes ?? {};
     const entries: MirrorEntry[] = hosts.map((host) => {
       const remote = remotes[host];
-      const endpoint = remote === undefined ? mirrorEndpoint(mirror, config.mirror.layout, host, scheme) : mirrorEndpoint(parseMirrorRegistry(remote), 'path', host, 'https');
-      return { host, endpoint };
+      if (remote === undefined) return { host, endpoint: mirrorEndpoint(mirror, config.mirror.layout, host, scheme) };
+      const remoteMirror = parseMirrorRegistry(remote);
+      return { host, endpoint: mirrorEndpoint(remoteMirror, 'path', host, registryScheme(remoteMirror.domain, {})) };
     });
-    const ca = values.ca;
     const skipVerify = values['skip-verify'] ?? false;
+
+    if (subcommand === 'crio') {
+      const text = renderRegistriesConf(entries, { fallback: !values['no-fallback'] });
+      if (values.out === undefined) {
+        io.stdout.write(text);
+        return 0;
+      }
+      for (const written of await writeFilesAtomically(dirname(values.out), [{ path: basename(values.out), content: text }])) io.stderr.write(`wrote ${written}\n`);
+      return 0;
+    }
 
     if (format === 'config-toml') {
       io.stdout.write(renderConfigToml(entries, { mirrorHost: mirror.domain, ca, skipVerify }));

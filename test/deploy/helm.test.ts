@@ -1,0 +1,112 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { parseConfigText } from '../../src/config/load.js';
+
+// The Helm chart (deploy/helm/mirrorhook) and the kustomize base (deploy/base) are two ways to install the same
+// objects: both rendered by the pinned tools, then compared object by object. The differences allowed are listed
+// in normalize() and nowhere else.
+
+const run = promisify(execFile);
+const repoRoot = new URL('../../', import.meta.url).pathname;
+const chart = join(repoRoot, 'deploy/helm/mirrorhook');
+
+type KubeObject = { apiVersion: string; kind: string; metadata: Record<string, any>; [key: string]: any };
+
+function tool(name: string): string {
+  const path = join(repoRoot, '.cache/bin', name);
+  if (!existsSync(path)) throw new Error(`${path} is missing: run test/setup/install-tools.sh (it builds ${name})`);
+  return path;
+}
+
+async function helm(...args: string[]): Promise<string> {
+  return (await run(tool('helm'), args, { maxBuffer: 16 << 20 })).stdout;
+}
+
+function objects(text: string): KubeObject[] {
+  return parseAllDocuments(text)
+    .map((document) => document.toJS() as KubeObject | null)
+    .filter((object): object is KubeObject => object !== null);
+}
+
+const key = (object: KubeObject): string => `${object.kind}/${object.metadata.namespace ?? ''}/${object.metadata.name}`;
+
+/** Removes what legitimately differs: the labels each tool adds, and how each rolls Pods on a config change. */
+function normalize(object: KubeObject): KubeObject {
+  const copy = structuredClone(object);
+  delete copy.metadata.labels;
+  if (copy.kind === 'ConfigMap') {
+    // kustomize's generator names it mirrorhook-config-<hash>; helm keeps the name and puts a checksum on the Pods.
+    copy.metadata.name = String(copy.metadata.name).replace(/-[a-z0-9]{10}$/, '');
+    copy.data = Object.fromEntries(Object.entries(copy.data as Record<string, string>).map(([file, text]) => [file, parseYaml(text)]));
+  }
+  if (copy.kind === 'Deployment') {
+    const pod = copy.spec.template;
+    delete pod.metadata.annotations?.['checksum/config'];
+    if (pod.metadata.annotations !== undefined && Object.keys(pod.metadata.annotations).length === 0) delete pod.metadata.annotations;
+    for (const volume of pod.spec.volumes) if (volume.configMap !== undefined) volume.configMap.name = String(volume.configMap.name).replace(/-[a-z0-9]{10}$/, '');
+    // The API server's default for a tagged (not :latest) image; the chart states it so users can change it.
+    for (const container of pod.spec.containers) if (container.imagePullPolicy === 'IfNotPresent') delete container.imagePullPolicy;
+  }
+  return copy;
+}
+
+describe('deploy/helm/mirrorhook', () => {
+  it('has the version of package.json as chart version and appVersion', () => {
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+    const chartYaml = parseYaml(readFileSync(join(chart, 'Chart.yaml'), 'utf8')) as { version: string; appVersion: string };
+    expect(chartYaml.version).toBe(pkg.version);
+    expect(chartYaml.appVersion).toBe(pkg.version);
+  });
+
+  it('passes helm lint --strict', async () => {
+    const output = await helm('lint', '--strict', chart);
+    expect(output).toContain('0 chart(s) failed');
+  });
+
+  it('renders the same objects as the kustomize base, object by object', async () => {
+    const fromHelm = objects(await helm('template', 'mirrorhook', chart, '--namespace', 'mirrorhook', '--set', 'namespace.create=true'));
+    const kustomized = objects((await run(tool('kubectl'), ['kustomize', join(repoRoot, 'deploy/base')], { maxBuffer: 16 << 20 })).stdout);
+    // Every label kustomize puts on an object, helm puts there too (helm adds instance, version, chart, managed-by).
+    const helmByKey = new Map(fromHelm.map((object) => [key(normalize(object)), object]));
+    for (const object of kustomized) {
+      const counterpart = helmByKey.get(key(normalize(object)));
+      expect(counterpart, `helm renders no ${key(normalize(object))}`).toBeDefined();
+      expect(counterpart!.metadata.labels).toMatchObject(object.metadata.labels ?? {});
+    }
+    const sorted = (list: KubeObject[]) => list.map(normalize).sort((a, b) => key(a).localeCompare(key(b)));
+    const helmObjects = sorted(fromHelm);
+    const kustomizeObjects = sorted(kustomized);
+    expect(helmObjects.map(key)).toEqual(kustomizeObjects.map(key));
+    for (const [index, object] of kustomizeObjects.entries()) expect(helmObjects[index], key(object)).toEqual(object);
+  });
+
+  it('ships a config the webhook accepts, and values change what they name', async () => {
+    const rendered = objects(
+      await helm(
+        'template', 'edge', chart, '--namespace', 'tools',
+        '--set', 'image.digest=sha256:' + 'a'.repeat(64), '--set', 'replicaCount=3', '--set', 'webhook.failurePolicy=Fail',
+        '--set', 'webhook.timeoutSeconds=5', '--set', 'priorityClassName=system-cluster-critical', '--set', 'podDisruptionBudget.enabled=false',
+        '--set', 'config.mirror.registry=mirror.corp:5000/m',
+      ),
+    );
+    const find = (kind: string) => rendered.find((object) => object.kind === kind);
+    const deployment = find('Deployment')!;
+    expect(deployment.metadata).toMatchObject({ name: 'edge-mirrorhook', namespace: 'tools' });
+    expect(deployment.spec.replicas).toBe(3);
+    expect(deployment.spec.template.spec.priorityClassName).toBe('system-cluster-critical');
+    expect(deployment.spec.template.spec.containers[0].image).toBe(`ghcr.io/mirrorhook/mirrorhook@sha256:${'a'.repeat(64)}`);
+    expect(find('PodDisruptionBudget')).toBeUndefined();
+    expect(find('Namespace')).toBeUndefined();
+    const webhooks = find('MutatingWebhookConfiguration')!.webhooks as Array<Record<string, any>>;
+    for (const webhook of webhooks) {
+      expect(webhook).toMatchObject({ failurePolicy: 'Fail', timeoutSeconds: 5, clientConfig: { service: { name: 'edge-mirrorhook', namespace: 'tools' } } });
+      expect(webhook.namespaceSelector.matchExpressions[1].values).toEqual(['kube-system', 'tools']);
+    }
+    const text = (find('ConfigMap')!.data as Record<string, string>)['mirrorhook.yaml']!;
+    expect(parseConfigText(text, 'values.config').mirror.registry).toBe('mirror.corp:5000/m');
+  });
+});
