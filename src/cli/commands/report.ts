@@ -37,8 +37,7 @@ asked (one manifest HEAD per image, credentials as mirrorhook copy) unless --off
   -o, --output FMT         text: a short summary (and the page);  json: the numbers as one object, no page
 
 Example:
-  mirrorhook report --offline --config examples/mirrorhook.yaml --from-logs examples/logs/gcloud-events.json --out /tmp/report.html examples/
-  mirrorhook report --cluster --output json`,
+  mirrorhook report --offline --config examples/mirrorhook.yaml --from-logs examples/logs/gcloud-events.json --out /tmp/report.html examples/`,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(this, argv, {
       ...commonOptions,
