@@ -99,6 +99,9 @@ export const errorCatalog = {
 
   // Server
   MH_SERVER_LISTEN: { message: 'the webhook server cannot listen', exit: ExitCode.failure },
+
+  // Report (the migration scoreboard)
+  MH_REPORT_WRITE: { message: 'the report file cannot be written', exit: ExitCode.failure },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof errorCatalog;

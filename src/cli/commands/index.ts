@@ -35,6 +35,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./scan.js')).scanCommand,
   },
   {
+    name: 'report',
+    summary: 'the migration scoreboard: one self-contained HTML page (or JSON) of what is mirrored and what still is not',
+    load: async () => (await import('./report.js')).reportCommand,
+  },
+  {
     name: 'rewrite',
     summary: 'rewrite third-party image references in manifests and Dockerfiles to the mirror, in place',
     load: async () => (await import('./rewrite.js')).rewriteCommand,

@@ -1,0 +1,131 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { loadConfig } from '../../config/load.js';
+import { MirrorhookError } from '../../errors.js';
+import { createMapper } from '../../mapping/index.js';
+import { parseLogEntries, summarizeAuditLog } from '../../policy/audit-log.js';
+import { aggregatePulls } from '../../pulls/aggregate.js';
+import { PullTally } from '../../pulls/events.js';
+import { parseLogExport } from '../../pulls/logs.js';
+import { renderReportHtml } from '../../report/html.js';
+import { checkMirror, usesFromCluster, usesFromFiles } from '../../report/collect.js';
+import { type ImageUse, type NamespaceMode, type Report, buildReport } from '../../report/model.js';
+import { copyClientForMirror } from '../../report/mirror.js';
+import { inventoryFromObjects } from '../../scan/cluster/inventory.js';
+import { scanPaths } from '../../scan/files.js';
+import { type Command, type CommandIo, commonOptions, outputOption, parseCommandArgs, parseOutputFormat, writeJsonLine } from '../command.js';
+
+export const reportCommand: Command = {
+  name: 'report',
+  summary: 'the migration scoreboard: one self-contained HTML page (or JSON) of what is mirrored and what still is not',
+  usage: `Usage: mirrorhook report [PATH...] [--cluster] [--from-logs FILE] [--from-audit-logs FILE] [--out FILE] [options]
+
+Writes one HTML page (inline CSS and SVG, no script, nothing fetched: it opens from disk) with the share of
+images and containers already served from the mirror, what the rest waits for, third-party registries by
+pulls with the Docker Hub rate-limit risk, what audit mode would rewrite per namespace, what a Binary
+Authorization dry-run flagged, and every image with its mirror target, presence and digest. The mirror is
+asked (one manifest HEAD per image, credentials as mirrorhook copy) unless --offline.
+
+  PATH...                  files or folders to scan, as mirrorhook scan
+  --cluster                Pods and workload templates of every namespace, namespace modes (mirrorhook.io/mode)
+                           and recent Pulling events, as scan --cluster and pulls
+  --kubeconfig FILE        kubeconfig for --cluster (default: KUBECONFIG, ~/.kube/config, or in-cluster)
+  --offline                do not ask the mirror: presence and digests are left unknown
+  --from-logs FILE         pulls from a gcloud logging / BigQuery export, as mirrorhook pulls --from-logs
+  --from-audit-logs FILE   Binary Authorization dry-run entries, as mirrorhook policy binauthz --from-audit-logs
+  --out FILE               where the HTML page goes (default: mirrorhook-report.html)
+  --config FILE            configuration (default: mirrorhook.yaml if present, else the built-in default)
+  -o, --output FMT         text: a short summary (and the page);  json: the numbers as one object, no page
+
+Example:
+  mirrorhook report --offline --config examples/mirrorhook.yaml --from-logs examples/logs/gcloud-events.json --out /tmp/report.html examples/`,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(this, argv, {
+      ...commonOptions,
+      ...outputOption,
+      'from-logs': { type: 'string' },
+      'from-audit-logs': { type: 'string' },
+      out: { type: 'string' },
+      cluster: { type: 'boolean' },
+      kubeconfig: { type: 'string' },
+      offline: { type: 'boolean' },
+    });
+    if (values.help) {
+      io.stdout.write(`${this.usage}\n`);
+      return 0;
+    }
+    const format = parseOutputFormat(values.output);
+    const fromLogs = values['from-logs'];
+    const fromAuditLogs = values['from-audit-logs'];
+    const cluster = values.cluster === true;
+    if (positionals.length === 0 && !cluster && fromLogs === undefined && fromAuditLogs === undefined) {
+      throw new MirrorhookError('MH_USAGE', 'report needs a PATH, --cluster, --from-logs or --from-audit-logs (see mirrorhook report --help)');
+    }
+    if (!cluster && values.kubeconfig !== undefined) throw new MirrorhookError('MH_USAGE', '--kubeconfig only goes with --cluster');
+    const { config } = await loadConfig(values.config);
+    const mapper = createMapper(config);
+
+    const uses: ImageUse[] = positionals.length === 0 ? [] : usesFromFiles(scanPaths(positionals, mapper).files.flatMap((file) => file.occurrences));
+    const tally = new PullTally();
+    let namespaceModes: Map<string, NamespaceMode> | undefined;
+    if (cluster) {
+      // The Kubernetes client is loaded only for --cluster: it costs a second of start-up that files skip.
+      const [{ loadKubeConfig }, { listWorkloads }, { collectPullEvents }, clusterModes] = await Promise.all([
+        import('../../kube/client.js'),
+        import('../../scan/cluster/list.js'),
+        import('../../pulls/cluster.js'),
+        import('../../report/cluster.js'),
+      ]);
+      const kube = loadKubeConfig(values.kubeconfig);
+      uses.push(...usesFromCluster(inventoryFromObjects(await listWorkloads(kube), mapper), mapper));
+      namespaceModes = await clusterModes.namespaceModes(kube);
+      await collectPullEvents(kube, tally);
+    }
+    if (fromLogs !== undefined) {
+      for (const record of parseLogExport(await readInput(fromLogs, 'MH_PULLS_LOG_READ'), fromLogs).records) tally.observe(record);
+    }
+    const pulls = cluster || fromLogs !== undefined ? aggregatePulls(tally.records(), mapper) : undefined;
+    const audit = fromAuditLogs === undefined ? undefined : summarizeAuditLog(parseLogEntries(await readInput(fromAuditLogs, 'MH_POLICY_AUDIT_LOG'), fromAuditLogs));
+    let presence;
+    if (values.offline !== true) {
+      const targets = uses.flatMap((use) => (use.target === null || use.standing === 'left-out' ? [] : [use.target]));
+      presence = await checkMirror(targets, await copyClientForMirror(config, io.env, io.stopSignal));
+    }
+    const report = buildReport({ uses, namespaceModes, presence, pulls, audit });
+
+    if (format === 'json') {
+      writeJsonLine(io.stdout, report);
+      return 0;
+    }
+    const out = values.out ?? 'mirrorhook-report.html';
+    try {
+      await writeFile(out, renderReportHtml(report));
+    } catch (error) {
+      throw new MirrorhookError('MH_REPORT_WRITE', `${out}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+    }
+    printSummary(io, report, out);
+    return 0;
+  },
+};
+
+async function readInput(file: string, code: 'MH_PULLS_LOG_READ' | 'MH_POLICY_AUDIT_LOG'): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    throw new MirrorhookError(code, `${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+  }
+}
+
+function printSummary(io: CommandIo, report: Report, out: string): void {
+  const { images, dockerHub } = report;
+  io.stdout.write(
+    `${images.mirrored} of ${images.mirrored + images.thirdParty} images served from the mirror, ${images.thirdParty} still third-party ` +
+      `(${images.leftOut} left out by sources:); ${images.containersMirrored} of ${images.containers} containers\n`,
+  );
+  const waiting = Object.entries(report.waiting).filter(([, count]) => count > 0);
+  if (waiting.length > 0) io.stdout.write(`waiting: ${waiting.map(([reason, count]) => `${count} ${reason}`).join(', ')}\n`);
+  if (report.registries.length > 0) {
+    io.stdout.write(`pulls: ${report.registries.map((row) => `${row.registry} ${row.pulls}`).join(', ')}; Docker Hub ${dockerHub.pullsPer6h} per 6h (anonymous limit ${dockerHub.anonymousLimit}, free ${dockerHub.freeLimit})\n`);
+  }
+  if (report.binauthz.length > 0) io.stdout.write(`Binary Authorization dry-run flagged ${report.binauthz.length} images\n`);
+  io.stdout.write(`report written to ${out}\n`);
+}
