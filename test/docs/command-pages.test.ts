@@ -10,7 +10,7 @@ import { helpCommands } from './examples.js';
  */
 const common = ['--config', '--help', '--output', '--kubeconfig', '--namespace'];
 /** The page of a command: docs/commands/<name>.md with the subcommand joined by '-' (exceptions listed). */
-const pages: Record<string, string> = { push: 'docs/commands/push-pull.md', pull: 'docs/commands/push-pull.md', 'mirror-config artifact-registry': 'docs/deploy.md' };
+const pages: Record<string, string> = { push: 'docs/commands/push-pull.md', pull: 'docs/commands/push-pull.md', 'mirror-config artifact-registry': 'docs/deploy.md', report: 'docs/report.md' };
 const pageOf = (argv: readonly string[]) => pages[argv.join(' ')] ?? `docs/commands/${argv.join('-')}.md`;
 
 const targets = await helpCommands();

@@ -21,7 +21,7 @@ function runnableHere(example: Example): boolean {
   if (notRunHere.has(key(example))) return false;
   if (/--cluster|--kubeconfig|>\s/.test(example.command)) return false;
   if (/^mirror-config artifact-registry /.test(example.command)) return example.command.includes('--dry-run');
-  return /^(scan|rewrite|pulls|map|policy binauthz|mirror-config containerd) /.test(example.command);
+  return /^(scan|rewrite|pulls|map|policy binauthz|mirror-config (containerd|crio|docker)|report --offline) /.test(example.command);
 }
 
 function argvOf(command: string): string[] {

@@ -31,7 +31,7 @@ export const commands: readonly CommandEntry[] = [
   },
   {
     name: 'scan',
-    summary: 'list third-party image references in files (Dockerfiles, manifests, kustomize, compose) or in a cluster',
+    summary: 'list third-party image references in files (Dockerfiles, manifests, kustomize, compose, CI pipelines) or in a cluster',
     load: async () => (await import('./scan.js')).scanCommand,
   },
   {

@@ -19,11 +19,11 @@ export const reportCommand: Command = {
   summary: 'the migration scoreboard: one self-contained HTML page (or JSON) of what is mirrored and what still is not',
   usage: `Usage: mirrorhook report [PATH...] [--cluster] [--from-logs FILE] [--from-audit-logs FILE] [--out FILE] [options]
 
-Writes one HTML page (inline CSS and SVG, no script, nothing fetched: it opens from disk) with the share of
-images and containers already served from the mirror, what the rest waits for, third-party registries by
-pulls with the Docker Hub rate-limit risk, what audit mode would rewrite per namespace, what a Binary
-Authorization dry-run flagged, and every image with its mirror target, presence and digest. The mirror is
-asked (one manifest HEAD per image, credentials as mirrorhook copy) unless --offline.
+Writes one HTML page (inline CSS and SVG, one inline sorting script allowed by its hash, nothing fetched: it
+opens from disk) with the share of images and containers already served from the mirror, what the rest waits
+for, third-party registries by pulls with the Docker Hub rate-limit risk, what audit mode would rewrite per
+namespace, what a Binary Authorization dry-run flagged, and every image with its mirror target, presence and
+digest. The mirror is asked (one manifest HEAD per image, credentials as mirrorhook copy) unless --offline.
 
   PATH...                  files or folders to scan, as mirrorhook scan
   --cluster                Pods and workload templates of every namespace, namespace modes (mirrorhook.io/mode)
@@ -119,7 +119,7 @@ function printSummary(io: CommandIo, report: Report, out: string): void {
   const { images, dockerHub } = report;
   io.stdout.write(
     `${images.mirrored} of ${images.mirrored + images.thirdParty} images served from the mirror, ${images.thirdParty} still third-party ` +
-      `(${images.leftOut} left out by sources:); ${images.containersMirrored} of ${images.containers} containers\n`,
+      `(${images.leftOut} left out by sources:); ${images.containersMirrored} of ${images.containers} containers served from the mirror\n`,
   );
   const waiting = Object.entries(report.waiting).filter(([, count]) => count > 0);
   if (waiting.length > 0) io.stdout.write(`waiting: ${waiting.map(([reason, count]) => `${count} ${reason}`).join(', ')}\n`);

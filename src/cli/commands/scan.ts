@@ -90,7 +90,10 @@ function uniqueSources(occurrences: readonly { source: string | undefined }[]): 
 
 function printFiles(io: CommandIo, format: ScanOutput, occurrences: readonly Occurrence[], skips: readonly FileSkip[], includeMirrored: boolean): void {
   for (const skip of skips) io.stderr.write(`mirrorhook scan: skipped ${skip.file}:${skip.line}: ${skip.skipReason}: ${skip.detail}\n`);
+  // A template line helm rendered is answered by the rendered images: its `templated` skip would only be noise.
+  const rendered = new Set(occurrences.filter((occurrence) => occurrence.format === 'helm-rendered').map((occurrence) => occurrence.file));
   for (const occurrence of occurrences) {
+    if (occurrence.skipReason === 'templated' && rendered.has(occurrence.file)) continue;
     if (occurrence.skipReason !== undefined && occurrence.skipReason !== 'kustomize-override') {
       io.stderr.write(`mirrorhook scan: skipped ${occurrence.file}:${occurrence.line}: ${occurrence.skipReason}: ${occurrence.image}\n`);
     }
