@@ -37,7 +37,7 @@ const options = {
 
 export const mirrorConfigCommand: Command = {
   name: 'mirror-config',
-  summary: 'node registry-mirror configuration: containerd (certs.d hosts.toml, config.toml, bmctl registryMirrors), CRI-O registries.conf; Artifact Registry remote repositories',
+  summary: 'node registry-mirror configuration: containerd (certs.d hosts.toml, config.toml, bmctl), CRI-O registries.conf, Docker daemon.json; Artifact Registry remote repositories',
   usage: `Usage: mirrorhook mirror-config containerd [--config FILE] [--hosts HOST,...] [--default]
                 [--out DIR] [--format hosts-toml|config-toml|bmctl] [--no-fallback]
                 [--ca PATH] [--skip-verify] [--pull-credential-config-path PATH]
