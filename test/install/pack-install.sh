@@ -35,7 +35,8 @@ check "$tmp/from-clone" 'npm install -g . from a fresh clone'
 # 2. The packed tarball, packed from that clean clone so it holds exactly what is committed.
 (cd "$tmp/clone" && npm pack --silent --pack-destination "$tmp" >/dev/null 2>&1)
 tgz=$(ls "$tmp"/mirrorhook-*.tgz)
-tar -tzf "$tgz" | grep -qx 'package/dist/cli/main.js' || { echo "FAIL (pack): $tgz has no dist/cli/main.js"; exit 1; }
-if tar -tzf "$tgz" | grep -qE '^package/(test|src|node_modules|certs)/'; then echo "FAIL (pack): $tgz ships test/, src/, node_modules/ or certs/"; exit 1; fi
+listing=$(tar -tzf "$tgz")
+grep -qx 'package/dist/cli/main.js' <<<"$listing" || { echo "FAIL (pack): $tgz has no dist/cli/main.js"; exit 1; }
+if grep -qE '^package/(test|src|node_modules|certs)/' <<<"$listing"; then echo "FAIL (pack): $tgz ships test/, src/, node_modules/ or certs/"; exit 1; fi
 npm install -g --silent --prefix "$tmp/from-tarball" "$tgz" >/dev/null 2>&1 || { echo "FAIL (pack): installing $tgz failed"; exit 1; }
 check "$tmp/from-tarball" 'npm install -g of the npm pack tarball'
