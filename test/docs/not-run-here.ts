@@ -34,6 +34,7 @@ export const notRunHere = new Map<string, string>([
   ['docs/commands/push-pull.md | push images.tar.xz node-exporter.tar --to localhost:5001/airgap --config examples/mirrorhook.yaml', `${registry}; needs the archives of the pull above`],
   ['--help of mirrorhook pull | pull nginx:1.25 quay.io/prometheus/node-exporter:v1.8.0 --to-archive images.tar.gz', registry],
   ['--help of mirrorhook push | push images.tar.gz --to harbor.internal/mirror --ca-file harbor-ca.crt --username admin --password …', `${files} and ${registry}`],
+  ['README.md | serve', 'long-running server: test/examples/quick-start.test.ts runs it in an empty directory with the README curl line'],
   ['docs/commands/serve.md | serve --config mirrorhook.yaml --cert certs/tls.crt --key certs/tls.key --port 8443', 'long-running server; the README quick start is run by test/examples/demo.test.ts, this flag set is not'],
   ['docs/commands/serve.md | serve --manage-certs --namespace mirrorhook --service mirrorhook --cert-validity 90d', e2e],
   ['--help of mirrorhook serve | serve --config mirrorhook.yaml --cert certs/tls.crt --key certs/tls.key', 'long-running server; names files not in the repository'],
