@@ -5,6 +5,7 @@
 #                    chromium (headless browser tests of the report and status pages), containerd (proves hosts.toml)
 #   Go-built tools   crane, gcrane (go-containerregistry) and helm into .cache/bin, each rebuilt only when its pinned
 #                    version changes; kube-apiserver from test/e2e/kube/.
+#   Go modules       OpenShift's ImageDigestMirrorSet/ImageTagMirrorSet CRDs into .cache/crds/openshift (e2e).
 # A tool that cannot be installed stops the run here with the reason: no test silently skips for want of it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -50,6 +51,22 @@ if [ ! -x "$bin/helm" ] || [ "$(cat "$bin/.helm.version" 2>/dev/null)" != "$helm
   GOBIN="$bin" go install "helm.sh/helm/v3/cmd/helm@$helm_version"
   echo "$helm_version" > "$bin/.helm.version"
 fi
+
+# OpenShift's published CRDs for ImageDigestMirrorSet and ImageTagMirrorSet (from github.com/openshift/api, through
+# the Go module proxy): the e2e suite installs them in its API server, which validates what mirror-config openshift
+# writes against their schemas. Pinned to the openshift/api commit machine-api-operator requires.
+openshift_api_version=v0.0.0-20260213204242-d34f11c515b3
+crds="$root/.cache/crds/openshift-api-$openshift_api_version"
+if [ ! -f "$crds/imagetagmirrorsets.crd.yaml" ]; then
+  echo "install-tools: fetching OpenShift mirror-set CRDs (github.com/openshift/api@$openshift_api_version)"
+  module_dir=$(cd / && go mod download -json "github.com/openshift/api@$openshift_api_version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [ -n "$module_dir" ] || { echo "install-tools: github.com/openshift/api@$openshift_api_version could not be downloaded" >&2; exit 1; }
+  mkdir -p "$crds"
+  for kind in imagedigestmirrorsets imagetagmirrorsets; do
+    install -m 0644 "$module_dir/config/v1/zz_generated.crd-manifests/0000_10_config-operator_01_$kind.crd.yaml" "$crds/$kind.crd.yaml"
+  done
+fi
+ln -sfn "openshift-api-$openshift_api_version" "$root/.cache/crds/openshift"
 
 if [ -x test/e2e/kube/build.sh ]; then
   test/e2e/kube/build.sh "$bin"
