@@ -17,7 +17,7 @@ export interface Metrics {
   readonly copies: Counter<'registry' | 'status'>;
   readonly copyDuration: Histogram<'registry'>;
   readonly copyBytes: Counter<'registry'>;
-  readonly decisions: Counter<'namespace' | 'mode' | 'outcome' | 'reason'>;
+  readonly decisions: Counter<'pod_namespace' | 'mode' | 'outcome' | 'reason'>;
   readonly thirdPartyImages: Counter<'registry' | 'mode'>;
   readonly copiesInFlight: Gauge;
   readonly copyFailures: Counter<'registry' | 'code'>;
@@ -99,8 +99,8 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     // The status page (GET /status) is built from the metrics below; see docs/monitoring.md.
     decisions: new Counter({
       name: 'mirrorhook_decisions_total',
-      help: 'Container images decided, by namespace, mode (enforce, audit), outcome (rewritten, would-rewrite, kept, invalid) and, for kept, the reason.',
-      labelNames: ['namespace', 'mode', 'outcome', 'reason'],
+      help: 'Container images decided, by the Pod namespace, mode (enforce, audit), outcome (rewritten, would-rewrite, kept, invalid) and, for kept, the reason.',
+      labelNames: ['pod_namespace', 'mode', 'outcome', 'reason'],
       registers: [registry],
     }),
     thirdPartyImages: new Counter({

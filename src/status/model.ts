@@ -110,7 +110,7 @@ export async function buildStatus(sources: StatusSources): Promise<Status> {
   const totals = { ...emptyCounts(), pods: 0 };
   const namespaces: Record<string, NamespaceStatus> = {};
   for (const { labels, value } of decisions.values) {
-    const name = String(labels.namespace ?? '');
+    const name = String(labels.pod_namespace ?? '');
     const mode = String(labels.mode ?? '');
     const outcome = String(labels.outcome ?? '');
     const reason = String(labels.reason ?? '');

@@ -38,13 +38,13 @@ export class StatusRecorder {
     for (const { decision } of result.containers) {
       if (decision.action === Action.rewrite) {
         const outcome = mode === AdmissionMode.enforce ? DecisionOutcome.rewritten : DecisionOutcome.wouldRewrite;
-        this.#metrics.decisions.inc({ namespace, mode, outcome, reason: '' });
+        this.#metrics.decisions.inc({ pod_namespace: namespace, mode, outcome, reason: '' });
         if (mode === AdmissionMode.audit) this.#metrics.thirdPartyImages.inc({ registry: decision.source.domain, mode });
       } else if (decision.action === Action.skip) {
-        this.#metrics.decisions.inc({ namespace, mode, outcome: DecisionOutcome.kept, reason: decision.skipReason });
+        this.#metrics.decisions.inc({ pod_namespace: namespace, mode, outcome: DecisionOutcome.kept, reason: decision.skipReason });
         if (decision.skipReason !== SkipReason.alreadyMirrored) this.#metrics.thirdPartyImages.inc({ registry: decision.source.domain, mode });
       } else {
-        this.#metrics.decisions.inc({ namespace, mode, outcome: DecisionOutcome.invalid, reason: '' });
+        this.#metrics.decisions.inc({ pod_namespace: namespace, mode, outcome: DecisionOutcome.invalid, reason: '' });
       }
     }
     const seen = this.#namespaces.get(namespace);

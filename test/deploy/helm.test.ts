@@ -67,9 +67,10 @@ describe('deploy/helm/mirrorhook', () => {
     expect(output).toContain('0 chart(s) failed');
   });
 
-  it('renders the same objects as the kustomize base, object by object', async () => {
-    const fromHelm = objects(await helm('template', 'mirrorhook', chart, '--namespace', 'mirrorhook', '--set', 'namespace.create=true'));
-    const kustomized = objects((await run(tool('kubectl'), ['kustomize', join(repoRoot, 'deploy/base')], { maxBuffer: 16 << 20 })).stdout);
+  /** Renders the chart with `values` and the kustomization at `dir`, and compares them object by object. */
+  async function expectSameObjects(values: string[], dir: string): Promise<KubeObject[]> {
+    const fromHelm = objects(await helm('template', 'mirrorhook', chart, '--namespace', 'mirrorhook', '--set', 'namespace.create=true', ...values));
+    const kustomized = objects((await run(tool('kubectl'), ['kustomize', join(repoRoot, dir)], { maxBuffer: 16 << 20 })).stdout);
     // Every label kustomize puts on an object, helm puts there too (helm adds instance, version, chart, managed-by).
     const helmByKey = new Map(fromHelm.map((object) => [key(normalize(object)), object]));
     for (const object of kustomized) {
@@ -82,6 +83,23 @@ describe('deploy/helm/mirrorhook', () => {
     const kustomizeObjects = sorted(kustomized);
     expect(helmObjects.map(key)).toEqual(kustomizeObjects.map(key));
     for (const [index, object] of kustomizeObjects.entries()) expect(helmObjects[index], key(object)).toEqual(object);
+    return kustomized;
+  }
+
+  it('renders the same objects as the kustomize base, object by object', async () => {
+    await expectSameObjects([], 'deploy/base');
+  });
+
+  it('renders the same monitoring objects as the kustomize component (ServiceMonitor, PrometheusRule, dashboard)', async () => {
+    const kustomized = await expectSameObjects(
+      ['--set', 'serviceMonitor.enabled=true', '--set', 'prometheusRule.enabled=true', '--set', 'grafanaDashboard.enabled=true'],
+      'deploy/overlays/monitoring',
+    );
+    const kinds = kustomized.map((object) => object.kind);
+    expect(kinds).toEqual(expect.arrayContaining(['ServiceMonitor', 'PrometheusRule']));
+    const dashboard = kustomized.find((object) => object.metadata.name === 'mirrorhook-grafana-dashboard')!;
+    expect(dashboard.metadata.labels).toMatchObject({ grafana_dashboard: '1' });
+    expect(JSON.parse(dashboard.data['mirrorhook.json'] as string)).toMatchObject({ uid: 'mirrorhook-migration' });
   });
 
   it('ships a config the webhook accepts, and values change what they name', async () => {

@@ -91,11 +91,11 @@ describe('GET /status.json', () => {
     const status = await statusJson();
     const metrics = (await request(webhook.app.server).get('/metrics').expect(200)).text;
     for (const [name, ns] of Object.entries(status.namespaces)) {
-      expect(metricSum(metrics, 'mirrorhook_decisions_total', { namespace: name, outcome: 'rewritten' })).toBe(ns.rewritten);
-      expect(metricSum(metrics, 'mirrorhook_decisions_total', { namespace: name, outcome: 'would-rewrite' })).toBe(ns.wouldRewrite);
-      expect(metricSum(metrics, 'mirrorhook_decisions_total', { namespace: name, outcome: 'kept' })).toBe(ns.kept);
+      expect(metricSum(metrics, 'mirrorhook_decisions_total', { pod_namespace: name, outcome: 'rewritten' })).toBe(ns.rewritten);
+      expect(metricSum(metrics, 'mirrorhook_decisions_total', { pod_namespace: name, outcome: 'would-rewrite' })).toBe(ns.wouldRewrite);
+      expect(metricSum(metrics, 'mirrorhook_decisions_total', { pod_namespace: name, outcome: 'kept' })).toBe(ns.kept);
       for (const [reason, count] of Object.entries(ns.keptBy)) {
-        expect(metricSum(metrics, 'mirrorhook_decisions_total', { namespace: name, outcome: 'kept', reason })).toBe(count);
+        expect(metricSum(metrics, 'mirrorhook_decisions_total', { pod_namespace: name, outcome: 'kept', reason })).toBe(count);
       }
     }
     for (const [registry, row] of Object.entries(status.registries)) {
