@@ -3,8 +3,9 @@
 #   Debian packages  docker-registry (CNCF distribution 2.8), skopeo, etcd-server, apache2-utils (htpasswd),
 #                    nghttp2-client (h2load), wrk, time (GNU time: peak RSS of child processes), xz-utils (.tar.xz archives),
 #                    chromium (headless browser tests of the report and status pages), containerd (proves hosts.toml)
-#   Go-built tools   crane, gcrane (go-containerregistry) and helm into .cache/bin, each rebuilt only when its pinned
-#                    version changes; kube-apiserver from test/e2e/kube/.
+#   Go-built tools   crane, gcrane (go-containerregistry), helm and promtool (checks and unit-tests deploy/monitoring's
+#                    alerts) into .cache/bin, each rebuilt only when its pinned version changes; kube-apiserver from
+#                    test/e2e/kube/.
 # A tool that cannot be installed stops the run here with the reason: no test silently skips for want of it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -49,6 +50,14 @@ if [ ! -x "$bin/helm" ] || [ "$(cat "$bin/.helm.version" 2>/dev/null)" != "$helm
   echo "install-tools: building helm $helm_version"
   GOBIN="$bin" go install "helm.sh/helm/v3/cmd/helm@$helm_version"
   echo "$helm_version" > "$bin/.helm.version"
+fi
+
+# Prometheus tags its Go module v0.3MM.P for release 3.MM.P: v0.316.0 is Prometheus 3.16.0.
+promtool_version=v0.316.0
+if [ ! -x "$bin/promtool" ] || [ "$(cat "$bin/.promtool.version" 2>/dev/null)" != "$promtool_version" ]; then
+  echo "install-tools: building promtool $promtool_version"
+  GOBIN="$bin" go install "github.com/prometheus/prometheus/cmd/promtool@$promtool_version"
+  echo "$promtool_version" > "$bin/.promtool.version"
 fi
 
 if [ -x test/e2e/kube/build.sh ]; then
