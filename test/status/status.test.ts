@@ -129,6 +129,22 @@ describe('GET /status', () => {
     expect(response.text).toContain('<h2 id="copies">Copy queue</h2>');
   });
 
+  it('says copies and catalog are off when the webhook neither asks the mirror nor copies', async () => {
+    const plain = buildApp({ config: { ...scene.config, swap: 'always', copy: 'none' }, logger: false, metrics: createMetrics({ processMetrics: false }) });
+    await plain.app.ready();
+    try {
+      await request(plain.app.server).post('/mutate').send(scene.admissions[0]!.body).expect(200);
+      const status = (await request(plain.app.server).get('/status.json').expect(200)).body as Status;
+      expect(status.copies).toMatchObject({ enabled: false, reason: expect.stringMatching(/swap: always/) });
+      expect(status.catalog).toMatchObject({ enabled: false });
+      expect(status.namespaces.shop).toMatchObject({ mode: 'enforce', rewritten: 2, kept: 0 });
+      const html = (await request(plain.app.server).get('/status').expect(200)).text;
+      expect(html).toContain('Off: swap: always');
+    } finally {
+      await plain.app.close();
+    }
+  });
+
   it('is off with status.enabled: false: 404 on both routes, metrics still served', async () => {
     const config = validateConfig({ ...structuredClone(scene.config), status: { enabled: false } }, 'test');
     const off = buildApp({ config: { ...config, swap: 'always', copy: 'none' }, logger: false, metrics: createMetrics({ processMetrics: false }) });
