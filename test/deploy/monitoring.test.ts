@@ -4,14 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import request from 'supertest';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { parseAllDocuments, parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/server/app.js';
+import { type CrdSchema, schemaProblems } from '../support/crd-schema.js';
 import { testConfig } from '../support/fixtures.js';
 
 // deploy/monitoring under a real rule checker: promtool (built by test/setup/install-tools.sh) checks the
-// PrometheusRule's groups and runs the alert unit tests of monitoring/alerts.promtool.yaml; every metric the alerts
-// and the Grafana dashboard query is one the webhook exports on /metrics. (helm.test.ts keeps the chart's copies equal.)
+// PrometheusRule's groups and runs the alert unit tests of monitoring/alerts.promtool.yaml; the ServiceMonitor and
+// PrometheusRule fit the prometheus-operator CRDs (fetched by install-tools.sh); every metric the alerts and the
+// Grafana dashboard query is one the webhook exports on /metrics. (helm.test.ts keeps the chart's copies equal.)
 
 const run = promisify(execFile);
 const repoRoot = new URL('../../', import.meta.url).pathname;
@@ -70,6 +72,38 @@ describe('deploy/monitoring alerts', () => {
     const result = await promtoolRun('check', 'rules', join(ruleDirectory(broken), 'prometheus-rules.yaml'));
     expect(result.code).not.toBe(0);
     expect(result.output).toMatch(/parse error|unexpected/i);
+  });
+});
+
+describe('deploy/monitoring objects', () => {
+  const crdSchema = (file: string): CrdSchema => {
+    const path = join(repoRoot, '.cache/crds', file);
+    if (!existsSync(path)) throw new Error(`${path} is missing: run test/setup/install-tools.sh (it fetches the prometheus-operator CRDs)`);
+    const crd = parseYaml(readFileSync(path, 'utf8')) as { spec: { versions: { name: string; schema: { openAPIV3Schema: CrdSchema } }[] } };
+    return crd.spec.versions.find((version) => version.name === 'v1')!.schema.openAPIV3Schema;
+  };
+  const kinds: Record<string, CrdSchema> = {
+    ServiceMonitor: crdSchema('monitoring.coreos.com_servicemonitors.yaml'),
+    PrometheusRule: crdSchema('monitoring.coreos.com_prometheusrules.yaml'),
+  };
+
+  it('fit the prometheus-operator CRDs, field by field', async () => {
+    const rendered = (await run(join(repoRoot, '.cache/bin/kubectl'), ['kustomize', join(repoRoot, 'deploy/overlays/monitoring')], { maxBuffer: 16 << 20 })).stdout;
+    const objects = parseAllDocuments(rendered).map((document) => document.toJS() as { kind: string; apiVersion: string });
+    const checked = objects.filter((object) => object.kind in kinds);
+    expect(checked.map((object) => object.kind).sort()).toEqual(['PrometheusRule', 'ServiceMonitor']);
+    for (const object of checked) {
+      expect(object.apiVersion).toBe('monitoring.coreos.com/v1');
+      expect(schemaProblems(object, kinds[object.kind]!), object.kind).toEqual([]);
+    }
+  });
+
+  it('are judged for real: a misspelt field or a wrong type is a problem', () => {
+    const monitor = parseYaml(readFileSync(join(repoRoot, 'deploy/monitoring/servicemonitor.yaml'), 'utf8')) as { spec: { endpoints: Record<string, any>[] } };
+    monitor.spec.endpoints[0]!.tlsConfig = { insecureSkipVerfy: true };
+    monitor.spec.endpoints[0]!.scheme = 'gopher';
+    const problems = schemaProblems(monitor, kinds.ServiceMonitor!);
+    expect(problems).toEqual(expect.arrayContaining([expect.stringMatching(/insecureSkipVerfy: unknown field/), expect.stringMatching(/scheme: "gopher" is not one of/)]));
   });
 });
 

@@ -60,6 +60,21 @@ if [ ! -x "$bin/promtool" ] || [ "$(cat "$bin/.promtool.version" 2>/dev/null)" !
   echo "$promtool_version" > "$bin/.promtool.version"
 fi
 
+# The prometheus-operator CRDs (ServiceMonitor, PrometheusRule) that test/deploy/monitoring.test.ts checks
+# deploy/monitoring against: taken from the operator's Go module, so the Go module proxy is the only source.
+operator_version=v0.85.0
+crds="$root/.cache/crds"
+if [ "$(cat "$crds/.prometheus-operator.version" 2>/dev/null)" != "$operator_version" ]; then
+  echo "install-tools: fetching prometheus-operator $operator_version CRDs"
+  operator_dir=$(go mod download -json "github.com/prometheus-operator/prometheus-operator@$operator_version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [ -n "$operator_dir" ] || { echo "install-tools: go mod download gave no directory for prometheus-operator" >&2; exit 1; }
+  mkdir -p "$crds"
+  for kind in servicemonitors prometheusrules; do
+    install -m 0644 "$operator_dir/example/prometheus-operator-crd/monitoring.coreos.com_$kind.yaml" "$crds/"
+  done
+  echo "$operator_version" > "$crds/.prometheus-operator.version"
+fi
+
 if [ -x test/e2e/kube/build.sh ]; then
   test/e2e/kube/build.sh "$bin"
 fi
