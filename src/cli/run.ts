@@ -1,8 +1,9 @@
 import { MirrorhookError, describeError, isMirrorhookError } from '../errors.js';
 import type { CommandIo } from './command.js';
 import { commands } from './commands/index.js';
+import { version } from '../version.js';
 
-export const version = '0.1.0';
+export { version };
 
 function help(): string {
   const width = Math.max(...commands.map((command) => command.name.length));

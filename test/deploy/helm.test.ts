@@ -69,13 +69,10 @@ describe('deploy/helm/mirrorhook', () => {
     expect(output).toContain('0 chart(s) failed');
   });
 
-  it.each([
-    ['provided', 'deploy/base'],
-    ['self-managed', 'deploy/overlays/self-managed-certs'],
-    ['cert-manager', 'deploy/overlays/cert-manager'],
-  ])('with certificates.mode %s renders the same objects as %s, object by object', async (mode, folder) => {
-    const fromHelm = objects(await helm('template', 'mirrorhook', chart, '--namespace', 'mirrorhook', '--set', 'namespace.create=true', '--set', `certificates.mode=${mode}`));
-    const kustomized = objects((await run(tool('kubectl'), ['kustomize', join(repoRoot, folder)], { maxBuffer: 16 << 20 })).stdout);
+  /** Renders the chart with `values` and the kustomization at `dir`, and compares them object by object. */
+  async function expectSameObjects(values: string[], dir: string): Promise<KubeObject[]> {
+    const fromHelm = objects(await helm('template', 'mirrorhook', chart, '--namespace', 'mirrorhook', '--set', 'namespace.create=true', ...values));
+    const kustomized = objects((await run(tool('kubectl'), ['kustomize', join(repoRoot, dir)], { maxBuffer: 16 << 20 })).stdout);
     // Every label kustomize puts on an object, helm puts there too (helm adds instance, version, chart, managed-by).
     const helmByKey = new Map(fromHelm.map((object) => [key(normalize(object)), object]));
     for (const object of kustomized) {
@@ -88,6 +85,27 @@ describe('deploy/helm/mirrorhook', () => {
     const kustomizeObjects = sorted(kustomized);
     expect(helmObjects.map(key)).toEqual(kustomizeObjects.map(key));
     for (const [index, object] of kustomizeObjects.entries()) expect(helmObjects[index], key(object)).toEqual(object);
+    return kustomized;
+  }
+
+  it.each([
+    ['provided', 'deploy/base'],
+    ['self-managed', 'deploy/overlays/self-managed-certs'],
+    ['cert-manager', 'deploy/overlays/cert-manager'],
+  ])('with certificates.mode %s renders the same objects as %s, object by object', async (mode, folder) => {
+    await expectSameObjects(['--set', `certificates.mode=${mode}`], folder);
+  });
+
+  it('renders the same monitoring objects as the kustomize component (ServiceMonitor, PrometheusRule, dashboard)', async () => {
+    const kustomized = await expectSameObjects(
+      ['--set', 'serviceMonitor.enabled=true', '--set', 'prometheusRule.enabled=true', '--set', 'grafanaDashboard.enabled=true'],
+      'deploy/overlays/monitoring',
+    );
+    const kinds = kustomized.map((object) => object.kind);
+    expect(kinds).toEqual(expect.arrayContaining(['ServiceMonitor', 'PrometheusRule']));
+    const dashboard = kustomized.find((object) => object.metadata.name === 'mirrorhook-grafana-dashboard')!;
+    expect(dashboard.metadata.labels).toMatchObject({ grafana_dashboard: '1' });
+    expect(JSON.parse(dashboard.data['mirrorhook.json'] as string)).toMatchObject({ uid: 'mirrorhook-migration' });
   });
 
   it("validates values.config with the webhook's own config schema (values.schema.json in step with src/config/schema.ts)", () => {
