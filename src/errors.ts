@@ -48,7 +48,8 @@ export const errorCatalog = {
 
   // Binary Authorization policy
   MH_POLICY_INVALID: { message: 'the Binary Authorization policy would be refused', exit: ExitCode.usage },
-  MH_POLICY_AUDIT_LOG: { message: 'the audit log export cannot be read', exit: ExitCode.failure },
+  MH_POLICY_AUDIT_LOG: { message: 'the audit log export cannot be read', exit: ExitCode.usage },
+  MH_POLICY_AUDIT_LOG_KIND: { message: 'the file is not an export of Binary Authorization dry-run audit entries', exit: ExitCode.usage },
 
   // containerd mirror configuration
   MH_CONTAINERD_LAYOUT: { message: 'containerd cannot reach this mirror layout', exit: ExitCode.usage },
@@ -87,6 +88,7 @@ export const errorCatalog = {
   MH_REWRITE_CHECK: { message: 'references would be rewritten', exit: ExitCode.failure },
   MH_PULLS_LOG_READ: { message: 'the log export cannot be read', exit: ExitCode.usage },
   MH_PULLS_LOG_FORMAT: { message: 'the log export is not JSON log entries or BigQuery rows', exit: ExitCode.usage },
+  MH_PULLS_LOG_KIND: { message: 'the log export holds no Pulling events', exit: ExitCode.usage },
   MH_VERIFY_NOT_MIRRORED: { message: 'images are still pulled from outside the mirror', exit: ExitCode.failure },
 
   // Image archives (push, pull)

@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { loadConfig } from '../../config/load.js';
 import { MirrorhookError } from '../../errors.js';
 import { createMapper } from '../../mapping/index.js';
-import { parseLogEntries, summarizeAuditLog } from '../../policy/audit-log.js';
+import { readAuditLog } from '../../policy/audit-log.js';
 import { aggregatePulls } from '../../pulls/aggregate.js';
 import { PullTally } from '../../pulls/events.js';
 import { parseLogExport } from '../../pulls/logs.js';
@@ -84,7 +84,7 @@ Example:
       for (const record of parseLogExport(await readInput(fromLogs, 'MH_PULLS_LOG_READ'), fromLogs).records) tally.observe(record);
     }
     const pulls = cluster || fromLogs !== undefined ? aggregatePulls(tally.records(), mapper) : undefined;
-    const audit = fromAuditLogs === undefined ? undefined : summarizeAuditLog(parseLogEntries(await readInput(fromAuditLogs, 'MH_POLICY_AUDIT_LOG'), fromAuditLogs));
+    const audit = fromAuditLogs === undefined ? undefined : readAuditLog(await readInput(fromAuditLogs, 'MH_POLICY_AUDIT_LOG'), fromAuditLogs);
     let presence;
     if (values.offline !== true) {
       const targets = uses.flatMap((use) => (use.target === null || use.standing === 'left-out' ? [] : [use.target]));
