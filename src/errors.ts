@@ -92,9 +92,9 @@ export const errorCatalog = {
   MH_VERIFY_NOT_MIRRORED: { message: 'images are still pulled from outside the mirror', exit: ExitCode.failure },
 
   // Image archives (push, pull)
-  MH_ARCHIVE_READ: { message: 'the archive cannot be read', exit: ExitCode.failure },
+  MH_ARCHIVE_READ: { message: 'the archive cannot be read', exit: ExitCode.usage },
   MH_ARCHIVE_CORRUPT: { message: 'the archive is corrupt', exit: ExitCode.failure },
-  MH_ARCHIVE_FORMAT: { message: 'the archive is not a docker-save or OCI image layout', exit: ExitCode.failure },
+  MH_ARCHIVE_FORMAT: { message: 'the archive is not a docker-save or OCI image layout', exit: ExitCode.usage },
   MH_ARCHIVE_UNNAMED: { message: 'an image in the archive has no repository name', exit: ExitCode.failure },
   MH_ARCHIVE_XZ: { message: 'xz archives need the xz program', exit: ExitCode.failure },
   MH_ARCHIVE_WRITE: { message: 'the archive cannot be written', exit: ExitCode.failure },

@@ -1,3 +1,5 @@
+import { stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { pullToArchive } from '../../archive/index.js';
 import { createCopyClient } from '../../copy/setup.js';
 import { MirrorhookError } from '../../errors.js';
@@ -41,6 +43,10 @@ Example:
     const file = values['to-archive'];
     if (file === undefined || file === '') throw new MirrorhookError('MH_USAGE', 'pull needs --to-archive FILE');
     if (positionals.length === 0) throw new MirrorhookError('MH_USAGE', 'pull needs at least one IMAGE (see mirrorhook pull --help)');
+    // A folder that is not there is a typo on the command line: say so before hundreds of MB are downloaded.
+    if (!(await stat(dirname(resolve(io.cwd, file))).then((info) => info.isDirectory(), () => false))) {
+      throw new MirrorhookError('MH_USAGE', `--to-archive ${file}: the folder ${dirname(file)} does not exist`);
+    }
     const references: ImageReference[] = positionals.map((input) => parseReference(input));
     const hosts = [...new Set(references.map((reference) => reference.domain))];
     const client = await createCopyClient({
