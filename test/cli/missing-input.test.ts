@@ -30,6 +30,7 @@ const rows: readonly { readonly argv: (missingPath: (name: string) => string) =>
   { argv: (m) => ['report', '--offline', m('deploy')], code: 'MH_SCAN_PATH' },
   { argv: (m) => ['report', '--offline', '--from-logs', m('pulls.json')], code: 'MH_PULLS_LOG_READ' },
   { argv: (m) => ['report', '--offline', '--from-audit-logs', m('dryrun.json')], code: 'MH_POLICY_AUDIT_LOG' },
+  { argv: (m) => ['report', '--offline', '--out', join(m('no-such-folder'), 'report.html'), 'examples/k8s'], code: 'MH_USAGE' },
   { argv: (m) => ['mirror-config', 'containerd', '--config', m('mirrorhook.yaml')], code: 'MH_CONFIG_UNREADABLE' },
   { argv: (m) => ['map', '--config', m('mirrorhook.yaml'), 'nginx'], code: 'MH_CONFIG_UNREADABLE' },
   { argv: (m) => ['verify', '--kubeconfig', m('kubeconfig')], code: 'MH_KUBE_CONFIG' },
