@@ -154,7 +154,7 @@ export class RegistryClient {
     }
     const bytes = Buffer.from(await response.body.arrayBuffer());
     const headerType = headerValue(response.headers, 'content-type');
-    const parsed = parseManifest(bytes, headerType, where(repo, reference));
+    // Digests first: bytes damaged in transit are a digest mismatch (worth a retry), not an invalid manifest.
     const digest = sha256Digest(bytes);
     if (reference.includes(':') && digestWithAlgorithmOf(reference, bytes) !== reference) {
       throw new MirrorhookError('MH_REGISTRY_DIGEST_MISMATCH', `${where(repo, reference)}: the registry served a manifest hashing to ${digestWithAlgorithmOf(reference, bytes)}`);
@@ -163,6 +163,7 @@ export class RegistryClient {
     if (served !== undefined && served.startsWith('sha256:') && served !== digest) {
       throw new MirrorhookError('MH_REGISTRY_DIGEST_MISMATCH', `${where(repo, reference)}: Docker-Content-Digest says ${served}, the bytes hash to ${digest}`);
     }
+    const parsed = parseManifest(bytes, headerType, where(repo, reference));
     return { bytes, mediaType: parsed.mediaType, digest: reference.includes(':') ? reference : digest, parsed };
   }
 
