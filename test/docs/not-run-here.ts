@@ -33,6 +33,8 @@ export const notRunHere = new Map<string, string>([
   ['docs/commands/push-pull.md | pull localhost:5000/library/nginx:1.25 localhost:5000/prometheus/node-exporter:v1.8.0 --to-archive images.tar.xz', registry],
   ['docs/commands/push-pull.md | push images.tar.xz node-exporter.tar --to localhost:5001/airgap --config examples/mirrorhook.yaml', `${registry}; needs the archives of the pull above`],
   ['--help of mirrorhook pull | pull nginx:1.25 quay.io/prometheus/node-exporter:v1.8.0 --to-archive images.tar.gz', registry],
+  ['docs/commands/push-pull.md | push nginx-layout --name docker.io/library/nginx:1.25 --to localhost:5001/airgap --config examples/mirrorhook.yaml', `${registry}; needs the crane layout above (push --name of a crane layout runs in test/cli/push.test.ts)`],
+  ['--help of mirrorhook push | push ./nginx-layout --name docker.io/library/nginx:1.27 --to harbor.internal/mirror', `${files} and ${registry} (push --name of a crane layout runs in test/cli/push.test.ts)`],
   ['--help of mirrorhook push | push images.tar.gz --to harbor.internal/mirror --ca-file harbor-ca.crt --username admin --password …', `${files} and ${registry}`],
   ['docs/commands/serve.md | serve --config mirrorhook.yaml --cert certs/tls.crt --key certs/tls.key --port 8443', 'long-running server; the README quick start is run by test/examples/demo.test.ts, this flag set is not'],
   ['docs/commands/serve.md | serve --manage-certs --namespace mirrorhook --service mirrorhook --cert-validity 90d', e2e],
