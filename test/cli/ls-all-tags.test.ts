@@ -1,7 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/run.js';
 import { RegistryClient } from '../../src/registry/index.js';
 import { runCommand } from '../support/cli.js';
 import { type TestImage, pushTestImage } from '../support/images.js';
@@ -66,6 +68,9 @@ describe('mirrorhook copy --all-tags SRC_REPO DST_REPO', () => {
     const tagged = await runCommand(['copy', '--config', emptyConfig, '--all-tags', `${source.host}/team/app:1.0`, `${secure.host}/x`]);
     expect(tagged.code).toBe(2);
     expect(tagged.stderr).toMatch(/MH_USAGE: .*SRC_REPO is a repository, not an image: .* names tag 1\.0; leave the tag or digest out/);
+    const one = await runCommand(['copy', '--config', emptyConfig, '--all-tags', `${source.host}/team/app`]);
+    expect(one.code).toBe(2);
+    expect(one.stderr).toMatch(/copy --all-tags needs SRC_REPO and DST_REPO/);
     const withFile = await runCommand(['copy', '--config', emptyConfig, '--all-tags', '-f', 'images.txt']);
     expect(withFile.code).toBe(2);
     expect(withFile.stderr).toMatch(/--all-tags copies SRC_REPO to DST_REPO; it does not go with --from-file/);
@@ -90,6 +95,18 @@ describe('mirrorhook copy -f - (an image list on stdin)', () => {
     expect(done).toHaveLength(1);
     expect(done[0]?.target).toMatch(new RegExp(`^${secure.host}/stdin/.*team/app:2\\.0$`));
     expect((await skopeoRaw(secure, done[0]?.target)).digest).toBe(other.digest);
+  });
+
+  it('stops on Ctrl-C while still waiting for the list (exit 1, nothing copied)', async () => {
+    const stdin = new PassThrough(); // a pipe whose writer never finishes
+    const stop = new AbortController();
+    const stderr = new PassThrough();
+    let err = '';
+    stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    setTimeout(() => stop.abort('SIGINT'), 200);
+    const code = await runCli(['copy', '--config', emptyConfig, '-f', '-'], { stdin, stdout: new PassThrough(), stderr, env: {}, cwd: directory, stopSignal: stop.signal });
+    expect(code).toBe(1);
+    expect(err).toMatch(/MH_COPY_INTERRUPTED: .*stopped while reading the image list from stdin; nothing was copied/);
   });
 });
 

@@ -88,11 +88,12 @@ Examples:
     if (fromFile !== undefined && positionals.length > 0) {
       throw new MirrorhookError('MH_USAGE', 'give either SRC DST or --from-file, not both (see mirrorhook copy --help)');
     }
+    const allTags = values['all-tags'] === true;
+    if (allTags && fromFile !== undefined) throw new MirrorhookError('MH_USAGE', '--all-tags copies SRC_REPO to DST_REPO; it does not go with --from-file');
+    if (allTags && positionals.length !== 2) throw new MirrorhookError('MH_USAGE', 'copy --all-tags needs SRC_REPO and DST_REPO (see mirrorhook copy --help)');
     if (fromFile === undefined && positionals.length !== 2) {
       throw new MirrorhookError('MH_USAGE', 'copy needs SRC and DST, or --from-file FILE (see mirrorhook copy --help)');
     }
-    const allTags = values['all-tags'] === true;
-    if (allTags && fromFile !== undefined) throw new MirrorhookError('MH_USAGE', '--all-tags copies SRC_REPO to DST_REPO; it does not go with --from-file');
     const repositories = allTags ? { source: parseRepository(positionals[0] ?? '', 'SRC_REPO'), target: parseRepository(positionals[1] ?? '', 'DST_REPO') } : undefined;
     const { config } = await loadConfig(values.config);
 
@@ -201,8 +202,19 @@ Examples:
 /** The image list of --from-file: a file, or stdin for \`-\` (so \`mirrorhook scan … | mirrorhook copy -f -\` works). */
 async function readImageList(file: string, io: CommandIo): Promise<string> {
   if (file === '-') {
+    const input = io.stdin ?? process.stdin;
+    if (input.isTTY === true) io.stderr.write('reading images from stdin, one per line; end with Ctrl-D\n');
+    // Ctrl-C while waiting for the list: stop reading, as the copy itself would stop.
+    const stop = (): void => {
+      input.destroy?.(new MirrorhookError('MH_COPY_INTERRUPTED', 'stopped while reading the image list from stdin; nothing was copied'));
+    };
+    io.stopSignal.addEventListener('abort', stop, { once: true });
     const chunks: Buffer[] = [];
-    for await (const chunk of io.stdin ?? process.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+    try {
+      for await (const chunk of input) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+    } finally {
+      io.stopSignal.removeEventListener('abort', stop);
+    }
     return Buffer.concat(chunks).toString('utf8');
   }
   try {
