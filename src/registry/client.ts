@@ -54,7 +54,7 @@ export interface RegistryClientOptions extends TransportOptions {
   readonly chunkSize?: number;
   /**
    * Blobs larger than this are uploaded in chunks, so an interrupted upload resumes from the registry's offset
-   * instead of starting again (default 64 MiB; see upload.ts).
+   * instead of starting again (default: never; `copy` sets 64 MiB; see docs/adr/0130-resumable-uploads.md).
    */
   readonly chunkedAbove?: number;
 }
@@ -109,7 +109,8 @@ export class RegistryClient {
     this.#maxManifestBytes = options.maxManifestBytes ?? 4 * 1024 * 1024;
     this.#uploader = new BlobUploader({
       chunkSize: options.chunkSize ?? 16 * 1024 * 1024,
-      chunkedAbove: options.chunkedAbove ?? 64 * 1024 * 1024,
+      // Streaming by default: chunks are held in memory, which the webhook's small memory limit cannot spare.
+      chunkedAbove: options.chunkedAbove ?? Number.POSITIVE_INFINITY,
       maxResumes: 5,
     });
     this.#now = options.now ?? Date.now;

@@ -130,26 +130,36 @@ export class BlobUploader {
     const session: Session = { location, offset: 0, resumes: 0 };
     let pending: Buffer[] = [];
     let pendingBytes = 0;
+    // One chunk on the wire while the next is read from the source: download and upload overlap, as they do in
+    // a streamed PUT, at the cost of two chunks in memory per upload.
+    let inflight: Promise<void> = Promise.resolve();
+    const dispatch = async (chunk: Buffer): Promise<void> => {
+      await inflight;
+      inflight = this.#sendChunk(channel, session, chunk, digest);
+      inflight.catch(() => undefined); // observed by the next await
+    };
     try {
       for await (const piece of stream) {
         const buffer = piece as Buffer;
         pending.push(buffer);
         pendingBytes += buffer.length;
-        // Chunks of exactly chunkSize: the offsets a resumed upload reports fall on known boundaries.
+        // Chunks of exactly chunkSize, so a resumed upload's offsets fall on chunk boundaries.
         while (pendingBytes >= chunkSize) {
           const held = Buffer.concat(pending, pendingBytes);
           const rest = held.subarray(chunkSize);
           pending = rest.length > 0 ? [rest] : [];
           pendingBytes = rest.length;
-          await this.#sendChunk(channel, session, held.subarray(0, chunkSize), digest);
+          await dispatch(held.subarray(0, chunkSize));
         }
       }
-      if (pendingBytes > 0) await this.#sendChunk(channel, session, Buffer.concat(pending, pendingBytes), digest);
+      if (pendingBytes > 0) await dispatch(Buffer.concat(pending, pendingBytes));
+      await inflight;
       if (session.offset !== size) {
         throw new MirrorhookError('MH_REGISTRY_DIGEST_MISMATCH', `${channel.name}@${digest}: uploaded ${session.offset} bytes, descriptor says ${size}`);
       }
     } catch (error) {
       stream.destroy();
+      await inflight.catch(() => undefined);
       await this.#cancel(channel, session.location);
       throw error;
     }

@@ -2,7 +2,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { copyImages } from '../../src/copy/executor.js';
 import { parseReference } from '../../src/reference/index.js';
 import { RegistryClient } from '../../src/registry/index.js';
+import { resumableUploadAbove } from '../../src/copy/setup.js';
 import { uploadedBytes } from '../../src/registry/upload.js';
+import { runCommand } from '../support/cli.js';
 import { type Fault, type FaultProxy, type ProxiedRequest, startFaultProxy } from '../support/fault-proxy.js';
 import { type TestImage, pushTestImage } from '../support/images.js';
 import { type TestRegistry, startRegistry } from '../support/registry.js';
@@ -98,6 +100,33 @@ describe('resuming an interrupted blob upload', () => {
     // client asked, then cancelled that upload and started the blob again in a new one.
     expect(after.map((entry) => entry.method)).toEqual(['GET', 'DELETE']);
     expect(uploadsStarted).toBe(image.blobs.length + 1);
+  });
+
+  it('is what `mirrorhook copy` does for a layer over 64 MiB, with its default 16 MiB chunks', async () => {
+    const client = new RegistryClient();
+    const large = await pushTestImage(client, { domain: source.host, path: 'large/app' }, 'v1', {
+      platforms: [{ os: 'linux', architecture: 'amd64' }],
+      layerSize: resumableUploadAbove + 1024 * 1024,
+      layersPerPlatform: 0,
+    });
+    await client.close();
+    let cut = false;
+    proxy = await startFaultProxy(target.host, (request) => {
+      if (cut || request.method !== 'PATCH' || request.seen !== 3) return undefined;
+      cut = true;
+      return { cutRequestAfterBytes: 1024 * 1024 };
+    });
+    const destination = `${proxy.host}/cli/app:v1`;
+    const result = await runCommand(['copy', `${source.host}/large/app:v1`, destination, '-o', 'json']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect((await skopeoRaw(target, `${target.host}/cli/app:v1`)).digest).toBe(large.digest);
+    const faultAt = proxy.log.findIndex((entry) => entry.fault !== undefined);
+    expect(faultAt, 'the fault was injected').toBeGreaterThan(0);
+    const after = proxy.log.slice(faultAt + 1).filter((entry) => entry.path === proxy!.log[faultAt]!.path);
+    const sentAfter = after.reduce((sum, entry) => sum + entry.requestBytes, 0);
+    // 65 MiB in 16 MiB chunks, cut in the third: 33 MiB sent again, not 65.
+    expect(sentAfter).toBe(resumableUploadAbove + 1024 * 1024 - 2 * 16 * 1024 * 1024);
   });
 
   it('reads the Range of an upload', () => {

@@ -3,7 +3,7 @@ import { loadConfig } from '../../config/load.js';
 import { type CopyEvent, type CopyResult, copyImages } from '../../copy/executor.js';
 import { type CopyRequest, type RejectedLine, requestsForTags, requestsFromList } from '../../copy/plan.js';
 import { CopyProgress, formatBytes, plainLine, shortDigest } from '../../copy/progress.js';
-import { createCopyClient } from '../../copy/setup.js';
+import { createCopyClient, resumableUploadAbove } from '../../copy/setup.js';
 import { googleRegistrySetup, repositoryRegistryPath } from '../../google/index.js';
 import { MirrorhookError } from '../../errors.js';
 import { createMapper, parseMirrorRegistry } from '../../mapping/index.js';
@@ -129,7 +129,7 @@ Examples:
       caFile: values['ca-file'] ?? (usesMirror && config.mirror.caFile !== '' ? config.mirror.caFile : undefined),
       sourceCaFile: values['src-ca-file'],
       fallbackProviders: [google.credentials],
-      clientOptions: { prepareRepository: google.prepareRepository, signal: io.stopSignal },
+      clientOptions: { prepareRepository: google.prepareRepository, signal: io.stopSignal, chunkedAbove: resumableUploadAbove },
     });
 
     for (const line of rejected) {
