@@ -112,6 +112,7 @@ export class RegistryClient {
       // Streaming by default: chunks are held in memory, which the webhook's small memory limit cannot spare.
       chunkedAbove: options.chunkedAbove ?? Number.POSITIVE_INFINITY,
       maxResumes: 5,
+      sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     });
     this.#now = options.now ?? Date.now;
     this.#prepareRepository = options.prepareRepository;

@@ -32,6 +32,8 @@ export interface UploaderOptions {
   readonly chunkedAbove: number;
   /** Times one upload asks the registry where it stands and goes on, before giving the failure back. */
   readonly maxResumes: number;
+  /** Waits before asking (a registry answering 503 to a chunk gets a rest, doubling each time). */
+  readonly sleep: (ms: number) => Promise<void>;
 }
 
 interface HostHabits {
@@ -209,6 +211,7 @@ export class BlobUploader {
         failure = error;
       }
       if (session.resumes >= this.#options.maxResumes) throw failure;
+      await this.#options.sleep(Math.min(8_000, 250 * 2 ** session.resumes));
       session.resumes += 1;
       const status = await this.#status(channel, session.location);
       // A registry that lost bytes it had confirmed, or claims more than was sent, cannot be continued.

@@ -92,6 +92,15 @@ describe('resuming an interrupted blob upload', () => {
     expect(sentAfter).toBeLessThan(layerSize);
   });
 
+  it('asks the same way after a 503 to a chunk, instead of sending it again blindly', async () => {
+    const { result, repository, after, sentAfter, uploadsStarted } = await copyWithCut({ status: 503 });
+    expect(result.status, result.error?.message).toBe('copied');
+    await expectExactCopy(repository);
+    expect(after.map((entry) => entry.method)).toEqual(['GET', 'PATCH', 'PATCH', 'PATCH', 'PATCH', 'PUT']);
+    expect(uploadsStarted).toBe(image.blobs.length);
+    expect(sentAfter).toBe(layerSize - 2 * chunkSize);
+  });
+
   it('starts that blob again when the registry kept part of the cut chunk and refuses to continue (distribution 2.8)', async () => {
     const { result, repository, after, uploadsStarted } = await copyWithCut({ cutRequestAfterBytes: 200 * 1024, forward: true });
     expect(result.status, result.error?.message).toBe('copied');
