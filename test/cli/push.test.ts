@@ -174,6 +174,12 @@ describe('mirrorhook push --name (archives whose images carry no name)', () => {
     expect((await skopeoRaw(target, pushed?.target ?? '')).digest).toBe(appDigest);
   });
 
+  it('puts the one image of a named archive under --name instead of its own name', async () => {
+    const renamed = await runCommand(['push', ociArchive, '--name', 'docker.io/team/renamed:2', '--to', `${target.host}/named`, ...access(), '-o', 'json']);
+    expect(renamed.code).toBe(0);
+    expect(jsonLines(renamed.stdout)).toEqual([expect.objectContaining({ target: `${target.host}/named/docker.io/team/renamed:2`, digest: appDigest })]);
+  });
+
   it('refuses --name for an archive of several images, and for several archives (exit 2)', async () => {
     const layout = join(dir, 'crane-two');
     await run(craneBinary(), ['pull', '--insecure', '--format', 'oci', `${source.host}/team/app:1`, `${source.host}/team/tool:2`, layout]);
