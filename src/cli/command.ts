@@ -7,6 +7,8 @@ export interface CommandIo {
   readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
+  /** Where `-` as a file name reads from (`copy -f -`); default process.stdin. */
+  readonly stdin?: NodeJS.ReadableStream & { isTTY?: boolean; destroy?(error?: Error): void };
   /** Resolves when the process is asked to stop (SIGTERM/SIGINT); long-running commands wait on it. */
   readonly stopSignal: AbortSignal;
 }

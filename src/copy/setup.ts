@@ -35,6 +35,12 @@ export interface CopyClientSettings {
   readonly readFile?: (file: string) => Promise<string>;
 }
 
+/**
+ * `copy` uploads blobs over this size in chunks, so a layer cut off midway resumes where the registry says it stands
+ * instead of starting again (ADR 0130). Smaller blobs stream in one request: restarting them costs little.
+ */
+export const resumableUploadAbove = 64 * 1024 * 1024;
+
 export async function createCopyClient(settings: CopyClientSettings): Promise<RegistryClient> {
   const read = settings.readFile ?? ((file: string) => readFileDefault(file, 'utf8'));
   const readCa = async (file: string | undefined): Promise<string | undefined> => {
