@@ -60,6 +60,9 @@ export class CopyQueue {
   readonly #backoffUntil = new Map<string, { until: number; failures: number }>();
   #running = 0;
   #closed = false;
+  /** Resolves on close(): a backoff sleep between attempts ends at once, so shutdown never waits out a backoff. */
+  readonly #closing: Promise<void>;
+  #markClosing!: () => void;
   #wakeTimer: NodeJS.Timeout | undefined;
 
   constructor(copy: CopyFunction, options: QueueOptions = {}) {
@@ -72,6 +75,9 @@ export class CopyQueue {
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms).unref()));
     this.#onSettled = options.onSettled ?? (() => undefined);
     this.#onDepth = options.onDepth ?? (() => undefined);
+    this.#closing = new Promise((resolve) => {
+      this.#markClosing = resolve;
+    });
   }
 
   /** Queues a copy unless one for the same target is already queued or running; returns its completion. */
@@ -120,6 +126,7 @@ export class CopyQueue {
   /** Stops starting new copies; resolves when the running ones have finished. Waiting ones fail as closed. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#markClosing();
     if (this.#wakeTimer !== undefined) clearTimeout(this.#wakeTimer);
     for (const pending of this.#waiting.splice(0)) {
       this.#known.delete(pending.key);
@@ -166,7 +173,7 @@ export class CopyQueue {
       const failures = (this.#backoffUntil.get(registry)?.failures ?? 0) + 1;
       const delay = Math.min(this.#maxBackoffMs, this.#baseBackoffMs * 2 ** (failures - 1));
       this.#backoffUntil.set(registry, { until: this.#now() + delay, failures });
-      if (attempt < this.#attempts && !this.#closed) await this.#sleep(delay);
+      if (attempt < this.#attempts && !this.#closed) await Promise.race([this.#sleep(delay), this.#closing]);
       if (this.#closed) break;
     }
     pending.resolve(outcome);

@@ -63,6 +63,8 @@ Example:
     if (!cluster && values.kubeconfig !== undefined) throw new MirrorhookError('MH_USAGE', '--kubeconfig only goes with --cluster');
     const { config } = await loadConfig(values.config);
     const mapper = createMapper(config);
+    // Made before any work: a missing or broken credentials.dockerConfig is bad input, said at start.
+    const mirrorClient = values.offline === true ? undefined : await copyClientForMirror(config, io.env, io.stopSignal);
 
     const uses: ImageUse[] = positionals.length === 0 ? [] : usesFromFiles(scanPaths(positionals, mapper).files.flatMap((file) => file.occurrences));
     const tally = new PullTally();
@@ -75,7 +77,7 @@ Example:
         import('../../pulls/cluster.js'),
         import('../../report/cluster.js'),
       ]);
-      const kube = loadKubeConfig(values.kubeconfig);
+      const kube = loadKubeConfig(values.kubeconfig, io.env);
       uses.push(...usesFromCluster(inventoryFromObjects(await listWorkloads(kube), mapper), mapper));
       namespaceModes = await clusterModes.namespaceModes(kube);
       await collectPullEvents(kube, tally);
@@ -86,9 +88,9 @@ Example:
     const pulls = cluster || fromLogs !== undefined ? aggregatePulls(tally.records(), mapper) : undefined;
     const audit = fromAuditLogs === undefined ? undefined : summarizeAuditLog(parseLogEntries(await readInput(fromAuditLogs, 'MH_POLICY_AUDIT_LOG'), fromAuditLogs));
     let presence;
-    if (values.offline !== true) {
+    if (mirrorClient !== undefined) {
       const targets = uses.flatMap((use) => (use.target === null || use.standing === 'left-out' ? [] : [use.target]));
-      presence = await checkMirror(targets, await copyClientForMirror(config, io.env, io.stopSignal));
+      presence = await checkMirror(targets, mirrorClient);
     }
     const report = buildReport({ uses, namespaceModes, presence, pulls, audit });
 
