@@ -60,7 +60,13 @@ export function spawnCli(args: readonly string[], options: { cwd: string; env: N
   return { child, output: () => ({ stdout, stderr }), waitFor, exited };
 }
 
-/** Runs the built CLI to its end. */
-export async function runBuiltCli(args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv }) {
-  return spawnCli(args, options).exited;
+/** Runs the built CLI to its end; one still running after `timeoutMs` is killed (code null), so no test leaves it behind. */
+export async function runBuiltCli(args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number }) {
+  const cli = spawnCli(args, options);
+  const timer = setTimeout(() => cli.child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+  try {
+    return await cli.exited;
+  } finally {
+    clearTimeout(timer);
+  }
 }
