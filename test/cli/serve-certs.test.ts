@@ -53,27 +53,52 @@ async function curlHealthz(ca: string, port: number, options: { host?: string; c
 const read = (cwd: string, file: string): string => readFileSync(join(cwd, 'certs', file), 'utf8');
 
 describe('serve and certs generate, as documented', () => {
-  it('runs the Examples of serve --help as pasted, and curl verifies against localhost with certs/ca.crt', async () => {
+  /**
+   * Runs documented lines in order in a fresh directory: `mirrorhook …` through the built CLI (a `serve` line in
+   * the background until the next `serve` or the end, on a free port in place of 8443), `curl …` with curl.
+   */
+  async function runDocumented(lines: readonly string[]): Promise<void> {
     const where = workspace();
-    const help = await runBuiltCli(['serve', '--help'], where);
-    const examples = help.stdout
-      .slice(help.stdout.indexOf('\nExamples:'))
-      .split('\n')
-      .flatMap((line) => /^\s+mirrorhook (.*?)(\s+#.*)?$/.exec(line)?.[1]?.split(/\s+/) ?? [])
-      .join(' ')
-      .split(/ (?=certs |serve)/)
-      .map((command) => command.split(' '));
-    expect(examples.map((argv) => argv.slice(0, 2).join(' '))).toEqual(['certs generate', 'serve --cert', 'serve']);
-    for (const argv of examples) {
-      if (argv[0] !== 'serve') {
-        const result = await runBuiltCli(argv, where);
-        expect(result.code, result.stderr).toBe(0);
+    let serving: { cli: CliProcess; port: number } | undefined;
+    for (const line of lines) {
+      const argv = line.split(/\s+/).filter((word) => word !== '');
+      if (argv[0] === 'curl') {
+        expect(serving, `${line}: no serve line before it`).toBeDefined();
+        const args = argv.slice(1).map((word) => word.replace(':8443', `:${serving?.port ?? 0}`));
+        const { stdout } = await execFileAsync('curl', ['--silent', '--show-error', '--fail', '--max-time', '10', ...args], { cwd: where.cwd });
+        expect(JSON.parse(stdout), line).toEqual({ status: 'ok' });
         continue;
       }
-      const { cli, port } = await startServe(argv, where);
-      expect(JSON.parse(await curlHealthz(join(where.cwd, 'certs', 'ca.crt'), port))).toEqual({ status: 'ok' });
-      expect(await stop(cli)).toBe(0);
+      expect(argv[0], line).toBe('mirrorhook');
+      if (argv[1] === 'serve') {
+        if (serving !== undefined) expect(await stop(serving.cli)).toBe(0);
+        const port = argv.indexOf('--port');
+        serving = await startServe(port === -1 ? argv.slice(1) : [...argv.slice(1, port), ...argv.slice(port + 2)], where);
+        expect(JSON.parse(await curlHealthz(join(where.cwd, 'certs', 'ca.crt'), serving.port)), line).toEqual({ status: 'ok' });
+        continue;
+      }
+      const result = await runBuiltCli(argv.slice(1), where);
+      expect(result.code, `${line}\n${result.stderr}`).toBe(0);
     }
+    if (serving !== undefined) expect(await stop(serving.cli)).toBe(0);
+  }
+
+  it('runs the Examples of serve --help as pasted; curl verifies against localhost with certs/ca.crt', async () => {
+    const help = (await runBuiltCli(['serve', '--help'], workspace())).stdout;
+    const lines = help
+      .slice(help.indexOf('\nExamples:'))
+      .split('\n')
+      .flatMap((line) => /^\s+(mirrorhook .*?)(\s+#.*)?$/.exec(line)?.[1] ?? []);
+    expect(lines).toEqual(['mirrorhook certs generate --out certs/', 'mirrorhook serve --cert certs/tls.crt --key certs/tls.key', 'mirrorhook serve']);
+    await runDocumented(lines);
+  });
+
+  it('runs the first block of docs/commands/serve.md as pasted, curl included', async () => {
+    const page = readFileSync('docs/commands/serve.md', 'utf8');
+    const block = /```sh\n([\s\S]*?)```/.exec(page)?.[1] ?? '';
+    const lines = block.split('\n').map((line) => line.replace(/\s+#.*$/, '').trim()).filter((line) => line !== '');
+    expect(lines.some((line) => line.startsWith('curl '))).toBe(true);
+    await runDocumented(lines);
   });
 
   it('certs generate covers localhost, 127.0.0.1 and ::1 besides the Service names', async () => {
