@@ -1,5 +1,6 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
+import { connect } from 'node:http2';
+import { Agent, request } from 'node:https';
 import { type Socket, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,6 +87,38 @@ describe('serve stops promptly', () => {
     const { code, seconds } = await stopTimed(cli, signal);
     expect(code).toBe(0);
     expect(seconds).toBeLessThan(3);
+  });
+
+  it('with an idle HTTP/1.1 keep-alive connection and an idle HTTP/2 session open, exits 0 within 3 s of SIGTERM', async () => {
+    const where = workspace();
+    const { cli, port } = await startServe([], where);
+    const ca = readFileSync(join(where.cwd, 'certs', 'ca.crt'), 'utf8');
+    const agent = new Agent({ keepAlive: true, ca });
+    const session = connect(`https://127.0.0.1:${port}`, { ca, servername: 'localhost' });
+    session.on('error', () => undefined);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        request({ host: '127.0.0.1', port, path: '/healthz', servername: 'localhost', agent }, (res) => {
+          res.resume();
+          res.on('end', resolve);
+        })
+          .on('error', reject)
+          .end();
+      });
+      await new Promise<void>((resolve, reject) => {
+        const stream = session.request({ ':path': '/healthz' });
+        stream.on('error', reject);
+        stream.resume();
+        stream.on('end', resolve);
+        stream.end();
+      });
+      const { code, seconds } = await stopTimed(cli, 'SIGTERM');
+      expect(code).toBe(0);
+      expect(seconds).toBeLessThan(3);
+    } finally {
+      agent.destroy();
+      session.destroy();
+    }
   });
 
   it('with a background copy backing off after a failure, exits 0 within 3 s of SIGTERM', async () => {
