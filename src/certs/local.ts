@@ -42,8 +42,12 @@ export async function localServingPair(options: LocalServingPairOptions): Promis
   const present = [caPath, certPath, keyPath].filter((path) => existsSync(path));
   let kept: string | undefined;
   if (present.length === 3) {
-    const [ca, cert, key] = await Promise.all([caPath, certPath, keyPath].map((path) => readFile(path, 'utf8')));
-    kept = reuseProblem({ ca: ca ?? '', cert: cert ?? '', key: key ?? '' }, { caPath, certPath, keyPath }, options.now ?? new Date());
+    try {
+      const [ca, cert, key] = await Promise.all([caPath, certPath, keyPath].map((path) => readFile(path, 'utf8')));
+      kept = reuseProblem({ ca: ca ?? '', cert: cert ?? '', key: key ?? '' }, { caPath, certPath, keyPath }, options.now ?? new Date());
+    } catch (error) {
+      kept = `cannot read ${(error as NodeJS.ErrnoException).path ?? caPath}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`;
+    }
     if (kept === undefined) return { kind: 'reused', certPath, keyPath, caPath };
   } else if (present.length > 0) {
     kept = `${present.join(' and ')} ${present.length === 1 ? 'exists' : 'exist'} without the rest of a set (ca.crt, tls.crt, tls.key)`;
