@@ -48,7 +48,8 @@ export const errorCatalog = {
 
   // Binary Authorization policy
   MH_POLICY_INVALID: { message: 'the Binary Authorization policy would be refused', exit: ExitCode.usage },
-  MH_POLICY_AUDIT_LOG: { message: 'the audit log export cannot be read', exit: ExitCode.failure },
+  MH_POLICY_AUDIT_LOG: { message: 'the audit log export cannot be read', exit: ExitCode.usage },
+  MH_POLICY_AUDIT_LOG_KIND: { message: 'the file is not an export of Binary Authorization dry-run audit entries', exit: ExitCode.usage },
 
   // containerd mirror configuration
   MH_CONTAINERD_LAYOUT: { message: 'containerd cannot reach this mirror layout', exit: ExitCode.usage },
@@ -80,6 +81,7 @@ export const errorCatalog = {
   MH_COPY_NO_PLATFORM: { message: 'no manifest in the index matches the requested platforms', exit: ExitCode.failure },
   MH_COPY_FROM_FILE: { message: 'the image list cannot be read', exit: ExitCode.usage },
   MH_COPY_INTERRUPTED: { message: 'the copy was interrupted', exit: ExitCode.failure },
+  MH_INTERRUPTED: { message: 'stopped by a signal (Ctrl-C or SIGTERM) before it finished', exit: ExitCode.failure },
 
   // Find and migrate: scan, rewrite, pulls, verify
   MH_SCAN_PATH: { message: 'a path to scan does not exist or cannot be read', exit: ExitCode.usage },
@@ -87,12 +89,13 @@ export const errorCatalog = {
   MH_REWRITE_CHECK: { message: 'references would be rewritten', exit: ExitCode.failure },
   MH_PULLS_LOG_READ: { message: 'the log export cannot be read', exit: ExitCode.usage },
   MH_PULLS_LOG_FORMAT: { message: 'the log export is not JSON log entries or BigQuery rows', exit: ExitCode.usage },
+  MH_PULLS_LOG_KIND: { message: 'the log export holds no Pulling events', exit: ExitCode.usage },
   MH_VERIFY_NOT_MIRRORED: { message: 'images are still pulled from outside the mirror', exit: ExitCode.failure },
 
   // Image archives (push, pull)
-  MH_ARCHIVE_READ: { message: 'the archive cannot be read', exit: ExitCode.failure },
+  MH_ARCHIVE_READ: { message: 'the archive cannot be read', exit: ExitCode.usage },
   MH_ARCHIVE_CORRUPT: { message: 'the archive is corrupt', exit: ExitCode.failure },
-  MH_ARCHIVE_FORMAT: { message: 'the archive is not a docker-save or OCI image layout', exit: ExitCode.failure },
+  MH_ARCHIVE_FORMAT: { message: 'the archive is not a docker-save or OCI image layout', exit: ExitCode.usage },
   MH_ARCHIVE_UNNAMED: { message: 'an image in the archive has no repository name', exit: ExitCode.failure },
   MH_ARCHIVE_XZ: { message: 'xz archives need the xz program', exit: ExitCode.failure },
   MH_ARCHIVE_WRITE: { message: 'the archive cannot be written', exit: ExitCode.failure },

@@ -22,7 +22,7 @@ export interface Catalog {
 }
 
 /** First pass: hashes every file and keeps the small JSON ones; throws MH_ARCHIVE_CORRUPT on a damaged archive. */
-export async function readCatalog(source: ArchiveSource): Promise<Catalog> {
+export async function readCatalog(source: ArchiveSource, signal?: AbortSignal): Promise<Catalog> {
   const files = new Map<string, CatalogFile>();
   await source.forEach(async ({ path, size, stream }) => {
     const algorithm = /^blobs\/(sha256|sha384|sha512)\//.exec(path)?.[1] ?? 'sha256';
@@ -32,6 +32,8 @@ export async function readCatalog(source: ArchiveSource): Promise<Catalog> {
     let retain = size <= maxRetainedBytes;
     let length = 0;
     for await (const chunk of stream) {
+      // Hashing a large archive takes seconds: Ctrl-C must not wait for it.
+      signal?.throwIfAborted();
       const bytes = chunk as Buffer;
       if (magic === undefined) {
         magic = Buffer.from(bytes.subarray(0, 8));

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { type Readable, type Writable, pipeline } from 'node:stream';
@@ -108,6 +109,8 @@ export async function pullToArchive(
   } catch (error) {
     pack.destroy();
     output.destroy();
+    // Removed only once closed: a stream still opening would otherwise create the file after the rm (Ctrl-C early).
+    if (!output.closed) await once(output, 'close').catch(() => undefined);
     await rm(temporary, { force: true }).catch(() => undefined);
     if (error instanceof MirrorhookError) throw error;
     throw new MirrorhookError('MH_ARCHIVE_WRITE', `${file}: ${(error as Error).message}`, { cause: error });

@@ -34,6 +34,8 @@ export interface PushEvents {
   /** Called once the archive has been read and checked, before any byte is sent. */
   readonly onPlan?: (plan: ArchivePlan, targets: readonly PushTarget[]) => void;
   readonly onPushed?: (image: PushedImage) => void;
+  /** Stops the local reading pass too (the registry client stops on its own signal). */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -48,7 +50,7 @@ export async function pushArchive(
   mapper: Mapper,
   events: PushEvents = {},
 ): Promise<PushedImage[]> {
-  const plan = planArchive(await readCatalog(source), source.file);
+  const plan = planArchive(await readCatalog(source, events.signal), source.file);
   if (plan.images.length === 0) throw new MirrorhookError('MH_ARCHIVE_FORMAT', `${source.file} holds no image`);
   const targets = targetsOf(plan, mapper, source.file);
   events.onPlan?.(plan, targets);

@@ -18,12 +18,22 @@ export interface Command {
   /** The full usage text for `mirrorhook <command> --help`. */
   readonly usage: string;
   /**
-   * True when the command watches `io.stopSignal` and stops cleanly on SIGINT/SIGTERM (serve, copy, pulls --watch).
-   * Any other command is ended at once by the signal, as a user pressing Ctrl-C expects.
+   * True when the command watches `io.stopSignal` and stops cleanly on SIGINT/SIGTERM (serve, copy, pulls --watch,
+   * pull, push): it removes what it half-wrote and reports MH_INTERRUPTED (exit 1). Any other command is ended at
+   * once by the signal, with the same message and exit status.
    */
   readonly handlesStop?: boolean;
   /** Runs the command; returns the exit code. Throws MirrorhookError for reported failures. */
   run(argv: readonly string[], io: CommandIo): Promise<number>;
+}
+
+/**
+ * What a command that handles stop throws when the signal ended its work: MH_INTERRUPTED, saying what was left
+ * behind. Any other error is returned as it is.
+ */
+export function stoppedError(signal: AbortSignal, error: unknown, leftBehind: string): unknown {
+  if (!signal.aborted) return error;
+  return new MirrorhookError('MH_INTERRUPTED', `${String(signal.reason)}: ${leftBehind}`, { cause: error });
 }
 
 export const OutputFormat = { text: 'text', json: 'json' } as const;

@@ -1,8 +1,9 @@
 import { MirrorhookError, describeError, isMirrorhookError } from '../errors.js';
 import type { CommandIo } from './command.js';
 import { commands } from './commands/index.js';
+import { version } from '../version.js';
 
-export const version = '0.1.0';
+export { version };
 
 function help(): string {
   const width = Math.max(...commands.map((command) => command.name.length));
@@ -37,8 +38,16 @@ export async function runCli(argv: readonly string[], io: CommandIo): Promise<nu
   }
   const command = await entry.load();
   if (command.handlesStop !== true) {
-    // 128 + the signal's number, as shells report a command ended by a signal.
-    io.stopSignal.addEventListener('abort', () => process.exit(io.stopSignal.reason === 'SIGTERM' ? 143 : 130), { once: true });
+    // Short commands end at once, but never silently, and with the exit status the long ones give (ADR 0122).
+    io.stopSignal.addEventListener(
+      'abort',
+      () => {
+        const error = new MirrorhookError('MH_INTERRUPTED', String(io.stopSignal.reason));
+        io.stderr.write(`mirrorhook ${command.name}: ${error.code}: ${error.message}\n`);
+        process.exit(error.exit);
+      },
+      { once: true },
+    );
   }
   try {
     return await command.run(rest, io);

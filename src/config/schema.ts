@@ -130,6 +130,14 @@ export const KubernetesConfigSchema = z
   })
   .strict();
 
+/** `serve`'s live status page (GET /status, /status.json). */
+export const StatusConfigSchema = z
+  .object({
+    /** false: the two routes answer 404 (the Prometheus metrics stay on /metrics). */
+    enabled: z.boolean().default(true),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     mirror: MirrorConfigSchema,
@@ -148,6 +156,7 @@ export const ConfigSchema = z
     credentials: CredentialsConfigSchema.default({}),
     kubernetes: KubernetesConfigSchema.default({}),
     policy: PolicyConfigSchema.optional(),
+    status: StatusConfigSchema.default({}),
   })
   .strict();
 

@@ -27,7 +27,7 @@ import {
 } from '../registry/manifest.js';
 import { apiHost } from '../registry/transport.js';
 import { Limiter } from './limiter.js';
-import { type CopyRequest, cosignTags, referrersFallbackTag, selectChildren, sourceSelector, targetTag } from './plan.js';
+import { type CopyRequest, cosignTags, referrersFallbackTag, selectChildren, sourceNotFound, sourceSelector, targetTag } from './plan.js';
 
 export interface CopyOptions {
   /** Images copied at once, and blob transfers at once across all images (default 4). */
@@ -163,7 +163,7 @@ class CopyEngine {
     let sourceDigest = source.digest;
     if (sourceDigest === undefined) {
       const head = await client.headManifest(context.source, sourceSelector(source));
-      if (head === undefined) throw notFound(context.image);
+      if (head === undefined) throw sourceNotFound(source);
       sourceDigest = head.digest;
     }
     const targetReference = tag ?? pinnedTargetDigest ?? sourceDigest;
@@ -397,11 +397,6 @@ class CopyEngine {
 function interrupted(): MirrorhookError {
   return new MirrorhookError('MH_COPY_INTERRUPTED', 'stopped before this image was complete; nothing half-written is tagged, a re-run continues');
 }
-
-function notFound(image: string): MirrorhookError {
-  return new MirrorhookError('MH_REGISTRY_NOT_FOUND', `${image} does not exist in the source registry`);
-}
-
 
 function isTransient(error: unknown): boolean {
   if (isMirrorhookError(error)) {

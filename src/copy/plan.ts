@@ -2,6 +2,7 @@
  * The pure half of the copy engine: what to copy (requests from arguments or an images.txt through the mapper),
  * which children of an index to keep for `--platform`, and the cosign tags that belong to a digest.
  */
+import { MirrorhookError } from '../errors.js';
 import { type Mapper } from '../mapping/index.js';
 import { type ImageReference, formatReference } from '../reference/index.js';
 import { type Descriptor, type Platform, platformMatches } from '../registry/manifest.js';
@@ -52,6 +53,16 @@ export function requestsFromList(text: string, mapper: Mapper): { requests: Copy
 /** The tag or digest to fetch the source by: the digest when both are given (it cannot move). */
 export function sourceSelector(source: ImageReference): string {
   return source.digest ?? source.tag ?? 'latest';
+}
+
+/**
+ * MH_REGISTRY_NOT_FOUND for a source that is not there. A tagless source names the tag tried: its repository may
+ * well exist, and "…/team/app does not exist" would send the user looking for the wrong thing.
+ */
+export function sourceNotFound(source: ImageReference): MirrorhookError {
+  const image = formatReference(source);
+  if (source.tag !== undefined || source.digest !== undefined) return new MirrorhookError('MH_REGISTRY_NOT_FOUND', `${image} does not exist in the source registry`);
+  return new MirrorhookError('MH_REGISTRY_NOT_FOUND', `${image}:latest (no tag given, so :latest was tried) does not exist in the source registry; name the tag: ${image}:TAG`);
 }
 
 /**

@@ -17,6 +17,12 @@ export interface Metrics {
   readonly copies: Counter<'registry' | 'status'>;
   readonly copyDuration: Histogram<'registry'>;
   readonly copyBytes: Counter<'registry'>;
+  readonly decisions: Counter<'pod_namespace' | 'mode' | 'outcome' | 'reason'>;
+  readonly thirdPartyImages: Counter<'registry' | 'mode'>;
+  readonly copiesInFlight: Gauge;
+  readonly copyFailures: Counter<'registry' | 'code'>;
+  readonly copyLastProgress: Gauge;
+  readonly catalogEntries: Gauge;
 }
 
 export function createMetrics(options: { processMetrics?: boolean } = {}): Metrics {
@@ -88,6 +94,40 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
       name: 'mirrorhook_copy_bytes_total',
       help: 'Bytes streamed into the mirror by background copies, by source registry.',
       labelNames: ['registry'],
+      registers: [registry],
+    }),
+    // The status page (GET /status) is built from the metrics below; see docs/monitoring.md.
+    decisions: new Counter({
+      name: 'mirrorhook_decisions_total',
+      help: 'Container images decided, by the Pod namespace, mode (enforce, audit), outcome (rewritten, would-rewrite, kept, invalid) and, for kept, the reason.',
+      labelNames: ['pod_namespace', 'mode', 'outcome', 'reason'],
+      registers: [registry],
+    }),
+    thirdPartyImages: new Counter({
+      name: 'mirrorhook_third_party_images_total',
+      help: 'Container images admitted that still pull from a third-party registry (kept, or only reported in audit mode), by source registry and mode.',
+      labelNames: ['registry', 'mode'],
+      registers: [registry],
+    }),
+    copiesInFlight: new Gauge({
+      name: 'mirrorhook_copies_in_flight',
+      help: 'Background copies running now (including those waiting out a retry backoff).',
+      registers: [registry],
+    }),
+    copyFailures: new Counter({
+      name: 'mirrorhook_copy_failures_total',
+      help: 'Background copies that failed after every retry, by source registry and error code.',
+      labelNames: ['registry', 'code'],
+      registers: [registry],
+    }),
+    copyLastProgress: new Gauge({
+      name: 'mirrorhook_copy_last_progress_timestamp_seconds',
+      help: 'When the copy queue last made progress (a copy attempt finished, or the queue was empty), as a Unix timestamp.',
+      registers: [registry],
+    }),
+    catalogEntries: new Gauge({
+      name: 'mirrorhook_catalog_entries',
+      help: 'Answers held by the mirror catalog (present, absent or unknown images).',
       registers: [registry],
     }),
   };

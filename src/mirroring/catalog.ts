@@ -110,6 +110,13 @@ export class MirrorCatalog {
     return this.#entries.size;
   }
 
+  /** Entries by state; walks the whole catalog, so only for the status page (on request). */
+  summary(): { entries: number; present: number; absent: number; unknown: number } {
+    const counts = { entries: this.#entries.size, present: 0, absent: 0, unknown: 0 };
+    for (const entry of this.#entries.values()) counts[entry.presence.state] += 1;
+    return counts;
+  }
+
   #lookup(key: string, target: ImageReference): Promise<Presence> {
     const existing = this.#entries.get(key);
     if (existing?.pending !== undefined) return existing.pending;

@@ -24,8 +24,9 @@ export { MirrorCatalog } from './catalog.js';
 export type { Presence } from './catalog.js';
 export type { PodOrigin } from './cluster.js';
 export { CopyQueue } from './queue.js';
-export type { CopyJob, CopyOutcome } from './queue.js';
+export type { CopyJob, CopyOutcome, FailedCopy, QueueSnapshot, QueuedCopy } from './queue.js';
 export { Mirroring } from './service.js';
+export type { MirroringStatus } from './service.js';
 
 /** True when the configuration needs the mirror catalog or copying at all. */
 export function needsMirroring(config: Config): boolean {
@@ -153,10 +154,18 @@ export async function createMirroring(config: Config, metrics: Metrics, log: Fas
     return held.ran ? held.value : { status: 'elsewhere', holder: held.holder, durationMs: Date.now() - started };
   };
 
+  const progressed = (): void => metrics.copyLastProgress.set(Date.now() / 1000);
+  progressed();
   const queue = new CopyQueue(copy, {
     concurrency: config.copyJobs,
-    onDepth: (depth) => metrics.copyQueueDepth.set(depth),
+    onDepth: (depth, running) => {
+      metrics.copyQueueDepth.set(depth);
+      metrics.copiesInFlight.set(running);
+      // An empty queue is not stuck: the "queue stuck" alert measures from here.
+      if (depth === 0) progressed();
+    },
     onSettled: (job, outcome, attempt) => {
+      progressed();
       const registry = job.source.domain;
       metrics.copies.inc({ registry, status: outcome.status });
       metrics.copyDuration.observe({ registry }, outcome.durationMs / 1000);
@@ -171,18 +180,23 @@ export async function createMirroring(config: Config, metrics: Metrics, log: Fas
       }
     },
   });
+  const catalog: MirrorCatalog = new MirrorCatalog(client, {
+    presentTtlMs: config.catalog.presentTtlSeconds * 1000,
+    absentTtlMs: config.catalog.absentTtlSeconds * 1000,
+    onLookup: (result, state) => {
+      metrics.catalogLookups.inc({ result, state });
+      metrics.catalogEntries.set(catalog.size);
+    },
+    onError: (target, error) => log.warn({ target, error: describeError(error) }, 'mirror lookup failed'),
+  });
   const mirroring = new Mirroring({
     config,
-    catalog: new MirrorCatalog(client, {
-      presentTtlMs: config.catalog.presentTtlSeconds * 1000,
-      absentTtlMs: config.catalog.absentTtlSeconds * 1000,
-      onLookup: (result, state) => metrics.catalogLookups.inc({ result, state }),
-      onError: (target, error) => log.warn({ target, error: describeError(error) }, 'mirror lookup failed'),
-    }),
+    catalog,
     queue,
     sources: client,
     log: (level, message, fields) => log[level](fields, message),
     onCopyFailed: (job, outcome) => {
+      metrics.copyFailures.inc({ registry: job.source.domain, code: outcome.code });
       if (events === undefined || job.origin === undefined) return;
       events
         .copyFailed(job.origin, formatReference(job.source), formatReference(job.target), `${outcome.code}: ${outcome.message}`)

@@ -35,7 +35,8 @@ export interface QueueOptions {
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly onSettled?: (job: CopyJob, outcome: CopyOutcome, attempt: number) => void;
-  readonly onDepth?: (depth: number) => void;
+  /** Called when the number of known copies (`depth`: waiting plus running) or of running ones changes. */
+  readonly onDepth?: (depth: number, running: number) => void;
 }
 
 interface Pending {
@@ -43,7 +44,48 @@ interface Pending {
   readonly key: string;
   readonly done: Promise<CopyOutcome>;
   resolve(outcome: CopyOutcome): void;
+  readonly queuedAt: number;
+  startedAt?: number;
+  attempt: number;
+  lastError?: string;
+  /** Set while a failed attempt waits for its next one. */
+  retryAt?: number;
+  /** Its outcome is known (it leaves `#known` a moment later). */
+  settled?: boolean;
 }
+
+/** One copy as the status page shows it; times are Unix milliseconds. */
+export interface QueuedCopy {
+  readonly source: string;
+  readonly target: string;
+  readonly queuedAt: number;
+  readonly startedAt: number | null;
+  readonly attempt: number;
+  readonly lastError: string | null;
+  readonly retryAt: number | null;
+}
+
+export interface FailedCopy {
+  readonly source: string;
+  readonly target: string;
+  readonly code: string;
+  readonly message: string;
+  readonly attempts: number;
+  readonly at: number;
+  /** The source registry's backoff: no copy from it starts before then. The image is queued again by the next Pod that uses it. */
+  readonly registryBackoffUntil: number | null;
+}
+
+export interface QueueSnapshot {
+  readonly waiting: readonly QueuedCopy[];
+  readonly running: readonly QueuedCopy[];
+  /** Copies finished since start, by final status (per copy, not per attempt). */
+  readonly finished: Readonly<Record<CopyOutcome['status'], number>>;
+  /** The latest final failures, newest first. */
+  readonly recentFailures: readonly FailedCopy[];
+}
+
+const recentFailuresKept = 20;
 
 export class CopyQueue {
   readonly #copy: CopyFunction;
@@ -59,6 +101,8 @@ export class CopyQueue {
   readonly #waiting: Pending[] = [];
   readonly #backoffUntil = new Map<string, { until: number; failures: number }>();
   #running = 0;
+  readonly #finished: Record<CopyOutcome['status'], number> = { copied: 0, 'up-to-date': 0, failed: 0, elsewhere: 0 };
+  readonly #recentFailures: FailedCopy[] = [];
   #closed = false;
   /** Resolves on close(): a backoff sleep between attempts ends at once, so shutdown never waits out a backoff. */
   readonly #closing: Promise<void>;
@@ -89,7 +133,7 @@ export class CopyQueue {
     const done = new Promise<CopyOutcome>((settle) => {
       resolve = settle;
     });
-    const pending: Pending = { job, key, done, resolve };
+    const pending: Pending = { job, key, done, resolve, queuedAt: this.#now(), attempt: 0 };
     if (this.#closed) {
       resolve({ status: 'failed', code: 'MH_COPY_FAILED', message: 'the webhook is shutting down', durationMs: 0 });
       return { queued: false, done };
@@ -123,6 +167,26 @@ export class CopyQueue {
     return this.#known.size;
   }
 
+  /** What waits, what runs and what failed lately; built on request (the status page), never on the admission path. */
+  snapshot(): QueueSnapshot {
+    const view = (pending: Pending): QueuedCopy => ({
+      source: formatReference(pending.job.source),
+      target: pending.key,
+      queuedAt: pending.queuedAt,
+      startedAt: pending.startedAt ?? null,
+      attempt: pending.attempt,
+      lastError: pending.lastError ?? null,
+      retryAt: pending.retryAt ?? null,
+    });
+    const running = [...this.#known.values()].filter((pending) => pending.startedAt !== undefined && pending.settled !== true);
+    return {
+      waiting: this.#waiting.map(view),
+      running: running.map(view),
+      finished: { ...this.#finished },
+      recentFailures: [...this.#recentFailures],
+    };
+  }
+
   /** Stops starting new copies; resolves when the running ones have finished. Waiting ones fail as closed. */
   async close(): Promise<void> {
     this.#closed = true;
@@ -147,6 +211,8 @@ export class CopyQueue {
       const [pending] = this.#waiting.splice(index, 1);
       if (pending === undefined) return;
       this.#running += 1;
+      pending.startedAt = now;
+      this.#reportDepth();
       void this.#run(pending).finally(() => {
         this.#running -= 1;
         this.#known.delete(pending.key);
@@ -159,6 +225,8 @@ export class CopyQueue {
   async #run(pending: Pending): Promise<void> {
     let outcome: CopyOutcome = { status: 'failed', code: 'MH_COPY_FAILED', message: 'not attempted', durationMs: 0 };
     for (let attempt = 1; attempt <= this.#attempts; attempt += 1) {
+      pending.attempt = attempt;
+      pending.retryAt = undefined;
       try {
         outcome = await this.#copy(pending.job);
       } catch (error) {
@@ -173,10 +241,31 @@ export class CopyQueue {
       const failures = (this.#backoffUntil.get(registry)?.failures ?? 0) + 1;
       const delay = Math.min(this.#maxBackoffMs, this.#baseBackoffMs * 2 ** (failures - 1));
       this.#backoffUntil.set(registry, { until: this.#now() + delay, failures });
-      if (attempt < this.#attempts && !this.#closed) await Promise.race([this.#sleep(delay), this.#closing]);
+      pending.lastError = `${outcome.code}: ${outcome.message}`;
+      if (attempt < this.#attempts && !this.#closed) {
+        pending.retryAt = this.#now() + delay;
+        await Promise.race([this.#sleep(delay), this.#closing]);
+      }
       if (this.#closed) break;
     }
+    this.#finished[outcome.status] += 1;
+    if (outcome.status === 'failed') this.#noteFailure(pending, outcome);
+    pending.settled = true;
     pending.resolve(outcome);
+  }
+
+  #noteFailure(pending: Pending, outcome: Extract<CopyOutcome, { status: 'failed' }>): void {
+    const until = this.#backoffUntil.get(pending.job.source.domain)?.until;
+    this.#recentFailures.unshift({
+      source: formatReference(pending.job.source),
+      target: pending.key,
+      code: outcome.code,
+      message: outcome.message,
+      attempts: pending.attempt,
+      at: this.#now(),
+      registryBackoffUntil: until ?? null,
+    });
+    this.#recentFailures.length = Math.min(this.#recentFailures.length, recentFailuresKept);
   }
 
   #scheduleWake(): void {
@@ -191,6 +280,6 @@ export class CopyQueue {
   }
 
   #reportDepth(): void {
-    this.#onDepth(this.#known.size);
+    this.#onDepth(this.#known.size, this.#running);
   }
 }

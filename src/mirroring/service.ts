@@ -16,7 +16,13 @@ import { describeError } from '../errors.js';
 import { formatReference, manifestSelector } from '../reference/index.js';
 import type { MirrorCatalog, Presence } from './catalog.js';
 import type { PodOrigin } from './cluster.js';
-import type { CopyJob, CopyOutcome, CopyQueue } from './queue.js';
+import type { CopyJob, CopyOutcome, CopyQueue, QueueSnapshot } from './queue.js';
+
+/** What the status page shows of background mirroring; built on request. */
+export interface MirroringStatus {
+  readonly queue: QueueSnapshot;
+  readonly catalog: ReturnType<MirrorCatalog['summary']>;
+}
 
 const GateReason = { notInMirror: SkipReason.notInMirror, mirrorUnknown: SkipReason.mirrorUnknown } as const;
 
@@ -85,6 +91,10 @@ export class Mirroring {
 
   get queueDepth(): number {
     return this.#queue.depth;
+  }
+
+  status(): MirroringStatus {
+    return { queue: this.#queue.snapshot(), catalog: this.#catalog.summary() };
   }
 
   async close(): Promise<void> {

@@ -26,6 +26,38 @@ export interface AuditLogSummary {
   readonly entries: number;
   /** Dry-run entries whose verification result names no image (reported, so nothing is silently dropped). */
   readonly unparsed: number;
+  /**
+   * Entries of the right kind: Binary Authorization dry-run entries, or Kubernetes audit log entries (an export of
+   * Pod creations in which nothing was denied). Zero of them in a non-empty file means the wrong export was given.
+   */
+  readonly auditEntries: number;
+}
+
+/** The query that exports the right entries, for messages. */
+export const auditLogExportCommand =
+  `gcloud logging read 'labels."${dryRunLabel}"="true"' --format=json > dryrun.json`;
+
+/**
+ * Reads an export given to --from-audit-logs: parsed, summarized, and refused (MH_POLICY_AUDIT_LOG_KIND) when it
+ * holds entries but none is an audit entry, so the wrong file cannot read as "0 images violated the policy".
+ * `[]` is what gcloud prints when nothing matched: a real answer, accepted. An empty file is not an export.
+ */
+export function readAuditLog(text: string, origin: string): AuditLogSummary {
+  if (text.trim() === '') {
+    throw new MirrorhookError('MH_POLICY_AUDIT_LOG_KIND', `${origin} is empty (gcloud prints [] when nothing matched); export with ${auditLogExportCommand}`);
+  }
+  const entries = parseLogEntries(text, origin);
+  const summary = summarizeAuditLog(entries);
+  if (summary.entries > 0 && summary.auditEntries === 0) {
+    const pulling = entries.filter((entry) => record(record(entry).jsonPayload).reason === 'Pulling').length;
+    const looksLike = pulling > 0 ? ` (${pulling} are Kubernetes Pulling events: mirrorhook pulls --from-logs reads those)` : '';
+    throw new MirrorhookError(
+      'MH_POLICY_AUDIT_LOG_KIND',
+      `${origin}: none of its ${summary.entries} entries is a Binary Authorization dry-run audit entry (label ${dryRunLabel})` +
+        ` or a Kubernetes audit log entry${looksLike}; export with ${auditLogExportCommand}`,
+    );
+  }
+  return summary;
 }
 
 /** Parses the file's text into entries: a JSON array, one object, or JSON lines. */
@@ -71,10 +103,12 @@ export function summarizeAuditLog(entries: readonly unknown[]): AuditLogSummary 
     { count: number; rules: Set<string>; namespaces: Set<string>; clusters: Set<string>; first?: string; last?: string }
   >();
   let unparsed = 0;
+  let auditEntries = 0;
   for (const entry of entries) {
     const labels = record(record(entry).labels);
     const dryRun = labels[dryRunLabel] === 'true' || labels[dryRunLabel] === true;
     const result = labels[resultLabel];
+    if (dryRun || typeof result === 'string' || isKubernetesAuditEntry(entry)) auditEntries += 1;
     if (!dryRun && typeof result !== 'string') continue;
     const denials = typeof result === 'string' ? parseDenials(result) : [];
     if (denials.length === 0) {
@@ -108,7 +142,7 @@ export function summarizeAuditLog(entries: readonly unknown[]): AuditLogSummary 
       lastSeen: seen.last,
     }))
     .sort((a, b) => b.count - a.count || a.image.localeCompare(b.image));
-  return { violations, entries: entries.length, unparsed };
+  return { violations, entries: entries.length, unparsed, auditEntries };
 }
 
 /** "Image X denied by RULE." sentences; an image denied twice in one entry (two rules) counts once. */
@@ -119,6 +153,12 @@ export function parseDenials(text: string): { image: string; rule: string }[] {
     if (image !== '' && !denials.has(image)) denials.set(image, (match[2] ?? '').trim());
   }
   return [...denials.entries()].map(([image, rule]) => ({ image, rule }));
+}
+
+/** A Cloud Audit Log entry of the Kubernetes API (`protoPayload.serviceName: k8s.io`), as GKE writes for Pod creations. */
+function isKubernetesAuditEntry(entry: unknown): boolean {
+  const payload = record(record(entry).protoPayload);
+  return payload['@type'] === 'type.googleapis.com/google.cloud.audit.AuditLog' && payload.serviceName === 'k8s.io';
 }
 
 function namespaceOf(entry: unknown): string | undefined {

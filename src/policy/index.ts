@@ -14,5 +14,5 @@ export type { AdmissionRule, BinauthzPolicy, PolicyRequest, RuleSet } from './bi
 export { matchesNamePattern, namePatternProblem } from './pattern.js';
 export { Verdict, globalPolicyPatterns, simulatePolicy } from './simulate.js';
 export type { InventoryItem, SimulationContext, SimulationResult } from './simulate.js';
-export { parseDenials, parseLogEntries, summarizeAuditLog } from './audit-log.js';
+export { auditLogExportCommand, parseDenials, parseLogEntries, readAuditLog, summarizeAuditLog } from './audit-log.js';
 export type { AuditLogSummary, Violation } from './audit-log.js';

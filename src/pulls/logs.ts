@@ -12,17 +12,32 @@ export interface LogExport {
  * LogEntry objects whose `jsonPayload` is the Kubernetes Event), or BigQuery rows (`bq query --format=json`, a JSON
  * array, or one row per line) with `jsonPayload.message` — nested, or flattened as `jsonPayload_message` or
  * `message`. Each entry with a `Pulling image "X"` message is one pull: Cloud Logging writes an entry per event
- * update, so counting entries counts pulls. Other entries are ignored.
+ * update, so counting entries counts pulls. Other entries are ignored, but an export with entries and not one
+ * Pulling event is the wrong export (MH_PULLS_LOG_KIND), not "no pulls"; `[]` (nothing matched) is accepted.
  */
 export function parseLogExport(text: string, origin: string): LogExport {
+  if (text.trim() === '') {
+    throw new MirrorhookError('MH_PULLS_LOG_KIND', `${origin} is empty (gcloud prints [] when nothing matched); export with ${pullsExportCommand}`);
+  }
   const entries = parseEntries(text, origin);
   const records: PullRecord[] = [];
   for (const entry of entries) {
     const record = recordOf(entry);
     if (record !== undefined) records.push(record);
   }
+  if (entries.length > 0 && records.length === 0) {
+    const audit = entries.filter((entry) => Object.keys(objectAt(entry, 'labels') ?? {}).some((label) => label.startsWith('imagepolicywebhook.'))).length;
+    const looksLike = audit > 0 ? ` (${audit} are Binary Authorization audit entries: mirrorhook policy binauthz --from-audit-logs reads those)` : '';
+    throw new MirrorhookError(
+      'MH_PULLS_LOG_KIND',
+      `${origin}: none of its ${entries.length} entries is a Kubernetes Pulling event (message 'Pulling image "…"')${looksLike}; export with ${pullsExportCommand}`,
+    );
+  }
   return { records, entries: entries.length };
 }
+
+/** The query that exports the right entries, for messages. */
+const pullsExportCommand = `gcloud logging read 'jsonPayload.reason="Pulling"' --format=json > pulls.json`;
 
 function parseEntries(text: string, origin: string): Record<string, unknown>[] {
   const trimmed = text.trim();

@@ -18,6 +18,9 @@ import { Action, type Mapper, SkipReason, createMapper } from '../mapping/index.
 import { type Metrics, createMetrics } from '../metrics/metrics.js';
 import type { PemPair } from '../certs/generate.js';
 import type { Mirroring } from '../mirroring/service.js';
+import { StatusRecorder } from '../status/recorder.js';
+import { registerStatusRoutes } from '../status/routes.js';
+import { version } from '../version.js';
 
 export interface AppOptions {
   readonly config: Config;
@@ -74,6 +77,7 @@ async function prepareGate(
 export function buildApp(options: AppOptions): WebhookApp {
   const mapper = createMapper(options.config);
   const metrics = options.metrics ?? createMetrics();
+  const recorder = new StatusRecorder(metrics);
   let ready = true;
 
   const common = {
@@ -105,7 +109,7 @@ export function buildApp(options: AppOptions): WebhookApp {
   });
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send({
-      error: { code: 'MH_NOT_FOUND', message: `no route ${request.method} ${request.url}; the webhook serves POST /mutate and POST /audit` },
+      error: { code: 'MH_NOT_FOUND', message: `no route ${request.method} ${request.url}; the webhook serves POST /mutate and POST /audit${options.config.status.enabled ? ', GET /status' : ''}` },
     });
   });
 
@@ -123,6 +127,7 @@ export function buildApp(options: AppOptions): WebhookApp {
       const gate = options.mirroring === undefined ? undefined : await prepareGate(options.mirroring, review, mapper, mode, request.log);
       const result = admit(review, mapper, mode, gate);
       record(route, result, request.log);
+      recorder.recordAdmission(mode, result);
       metrics.admissionDuration.observe({ route }, reply.elapsedTime / 1000);
       return reviewResponse(result.response);
     };
@@ -164,6 +169,7 @@ export function buildApp(options: AppOptions): WebhookApp {
     void reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
   });
+  registerStatusRoutes(app, { config: options.config, metrics, recorder, mirroring: options.mirroring, version });
 
   return {
     app,

@@ -119,4 +119,17 @@ describe('mirrorhook copy', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/MH_COPY_NO_PLATFORM: .*has linux\/amd64, unknown\/unknown, linux\/arm64\/v8; asked for windows\/amd64/);
   });
+
+  it('names the tag it tried when the source has no tag and the repository has no :latest', async () => {
+    const repository = `${source.host}/team/app`;
+    const result = await runCommand(['copy', ...credentials(), '-o', 'json', repository, `${target.host}/notag/app`]);
+    expect(result.code).toBe(1);
+    const failed = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { type: string; code?: string; message?: string }).find((event) => event.type === 'failed');
+    expect(failed?.code).toBe('MH_REGISTRY_NOT_FOUND');
+    expect(failed?.message).toBe(
+      `the registry does not have it: ${repository}:latest (no tag given, so :latest was tried) does not exist in the source registry; name the tag: ${repository}:TAG`,
+    );
+    const tagged = await runCommand(['copy', ...credentials(), `${repository}:v9`, `${target.host}/notag/app:v9`]);
+    expect(tagged.stdout).toContain(`MH_REGISTRY_NOT_FOUND: the registry does not have it: ${repository}:v9 does not exist in the source registry`);
+  });
 });

@@ -119,7 +119,7 @@ describe('mirrorhook mirror-config artifact-registry --dry-run', () => {
     const help = await cli('mirror-config', '--help');
     expect(help.stdout).toContain('mirror-config artifact-registry --help');
     const unknown = await cli('mirror-config', 'podman');
-    expect(unknown.stderr).toContain('containerd, crio, docker or artifact-registry');
+    expect(unknown.stderr).toContain('containerd, crio, docker, openshift or artifact-registry');
   });
 });
 

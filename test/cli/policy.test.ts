@@ -98,7 +98,7 @@ describe('mirrorhook policy binauthz', () => {
     expect(rows).toHaveLength(4);
     expect(result.stderr).toBe('6 log entries read, 3 images violated the policy, 1 dry-run entries named no image (not counted)\n');
     const missing = await cli('policy', 'binauthz', '--from-audit-logs', join(dir, 'absent.json'));
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/MH_POLICY_AUDIT_LOG.*ENOENT/);
   });
 

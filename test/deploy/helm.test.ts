@@ -5,6 +5,8 @@ import { promisify } from 'node:util';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/config/load.js';
+import { ConfigSchema } from '../../src/config/schema.js';
+import { toJsonSchema } from './config-json-schema.js';
 
 // The Helm chart (deploy/helm/mirrorhook) and the kustomize base (deploy/base) are two ways to install the same
 // objects: both rendered by the pinned tools, then compared object by object. The differences allowed are listed
@@ -67,9 +69,10 @@ describe('deploy/helm/mirrorhook', () => {
     expect(output).toContain('0 chart(s) failed');
   });
 
-  it('renders the same objects as the kustomize base, object by object', async () => {
-    const fromHelm = objects(await helm('template', 'mirrorhook', chart, '--namespace', 'mirrorhook', '--set', 'namespace.create=true'));
-    const kustomized = objects((await run(tool('kubectl'), ['kustomize', join(repoRoot, 'deploy/base')], { maxBuffer: 16 << 20 })).stdout);
+  /** Renders the chart with `values` and the kustomization at `dir`, and compares them object by object. */
+  async function expectSameObjects(values: string[], dir: string): Promise<KubeObject[]> {
+    const fromHelm = objects(await helm('template', 'mirrorhook', chart, '--namespace', 'mirrorhook', '--set', 'namespace.create=true', ...values));
+    const kustomized = objects((await run(tool('kubectl'), ['kustomize', join(repoRoot, dir)], { maxBuffer: 16 << 20 })).stdout);
     // Every label kustomize puts on an object, helm puts there too (helm adds instance, version, chart, managed-by).
     const helmByKey = new Map(fromHelm.map((object) => [key(normalize(object)), object]));
     for (const object of kustomized) {
@@ -82,6 +85,48 @@ describe('deploy/helm/mirrorhook', () => {
     const kustomizeObjects = sorted(kustomized);
     expect(helmObjects.map(key)).toEqual(kustomizeObjects.map(key));
     for (const [index, object] of kustomizeObjects.entries()) expect(helmObjects[index], key(object)).toEqual(object);
+    return kustomized;
+  }
+
+  it.each([
+    ['provided', 'deploy/base'],
+    ['self-managed', 'deploy/overlays/self-managed-certs'],
+    ['cert-manager', 'deploy/overlays/cert-manager'],
+  ])('with certificates.mode %s renders the same objects as %s, object by object', async (mode, folder) => {
+    await expectSameObjects(['--set', `certificates.mode=${mode}`], folder);
+  });
+
+  it('renders the same monitoring objects as the kustomize component (ServiceMonitor, PrometheusRule, dashboard)', async () => {
+    const kustomized = await expectSameObjects(
+      ['--set', 'serviceMonitor.enabled=true', '--set', 'prometheusRule.enabled=true', '--set', 'grafanaDashboard.enabled=true'],
+      'deploy/overlays/monitoring',
+    );
+    const kinds = kustomized.map((object) => object.kind);
+    expect(kinds).toEqual(expect.arrayContaining(['ServiceMonitor', 'PrometheusRule']));
+    const dashboard = kustomized.find((object) => object.metadata.name === 'mirrorhook-grafana-dashboard')!;
+    expect(dashboard.metadata.labels).toMatchObject({ grafana_dashboard: '1' });
+    expect(JSON.parse(dashboard.data['mirrorhook.json'] as string)).toMatchObject({ uid: 'mirrorhook-migration' });
+  });
+
+  it("validates values.config with the webhook's own config schema (values.schema.json in step with src/config/schema.ts)", () => {
+    const schema = JSON.parse(readFileSync(join(chart, 'values.schema.json'), 'utf8')) as { properties: { config: unknown } };
+    // On a new config key: put the "Expected" side of this diff into values.schema.json under properties.config.
+    expect(schema.properties.config).toEqual(toJsonSchema(ConfigSchema));
+  });
+
+  it.each([
+    ['config.mirror.layout=bogus', "at '/config/mirror/layout': value must be one of 'host-path', 'path', 'name'"],
+    ['config.mirorr.registry=x', "at '/config': additional properties 'mirorr' not allowed"],
+    ['config.copyJobs=0', "at '/config/copyJobs': minimum: got 0, want 1"],
+    ['certificates.mode=bogus', "at '/certificates/mode': value must be one of 'provided', 'self-managed', 'cert-manager'"],
+    ['webhook.timeoutSeconds=31', "at '/webhook/timeoutSeconds': maximum: got 31, want 30"],
+    ['replicaCont=3', "additional properties 'replicaCont' not allowed"],
+  ])('refuses --set %s at install time, saying where', async (value, message) => {
+    const failure = await helm('template', 'x', chart, '--set', value).then(
+      () => 'rendered',
+      (error: { stderr?: string }) => error.stderr ?? '',
+    );
+    expect(failure).toContain(message);
   });
 
   it('ships a config the webhook accepts, and values change what they name', async () => {

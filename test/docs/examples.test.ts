@@ -20,8 +20,9 @@ const key = (example: Example) => `${example.where.replace(/:\d+$/, '')} | ${exa
 function runnableHere(example: Example): boolean {
   if (notRunHere.has(key(example))) return false;
   if (/--cluster|--kubeconfig|>\s/.test(example.command)) return false;
+  if (example.command === '--version') return true;
   if (/^mirror-config artifact-registry /.test(example.command)) return example.command.includes('--dry-run');
-  return /^(scan|rewrite|pulls|map|policy binauthz|mirror-config (containerd|crio|docker)|report --offline) /.test(example.command);
+  return /^(scan|rewrite|pulls|map|policy binauthz|mirror-config (containerd|crio|docker|openshift)|report --offline) /.test(example.command);
 }
 
 function argvOf(command: string): string[] {

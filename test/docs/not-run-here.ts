@@ -35,6 +35,7 @@ export const notRunHere = new Map<string, string>([
   ['docs/commands/push-pull.md | push images.tar.xz node-exporter.tar --to localhost:5001/airgap --config examples/mirrorhook.yaml', `${registry}; needs the archives of the pull above`],
   ['--help of mirrorhook pull | pull nginx:1.25 quay.io/prometheus/node-exporter:v1.8.0 --to-archive images.tar.gz', registry],
   ['--help of mirrorhook push | push images.tar.gz --to harbor.internal/mirror --ca-file harbor-ca.crt --username admin --password …', `${files} and ${registry}`],
+  ['README.md | serve', 'long-running server: test/examples/quick-start.test.ts runs it in an empty directory with the README curl line'],
   ['docs/commands/serve.md | certs generate --out certs/', served],
   ['docs/commands/serve.md | serve --cert certs/tls.crt --key certs/tls.key --port 8443', served],
   ['docs/commands/serve.md | serve', 'long-running server; its --help twin "mirrorhook serve" is run by test/cli/serve-certs.test.ts'],

@@ -138,6 +138,37 @@ describe('CopyQueue', () => {
     expect(sleeps).toEqual([100, 200]);
   });
 
+  it('keeps what the status page shows: the retry time while waiting, then the final failure with its registry backoff', async () => {
+    const now = 1_000;
+    let release!: () => void;
+    const seen: Array<ReturnType<CopyQueue['snapshot']>> = [];
+    const queue = new CopyQueue(async () => ({ status: 'failed', code: 'MH_REGISTRY_HTTP', message: '429 from source', durationMs: 1 }), {
+      attempts: 2,
+      baseBackoffMs: 100,
+      now: () => now,
+      sleep: () =>
+        new Promise<void>((resolve) => {
+          release = resolve;
+        }),
+    });
+    const { done } = queue.enqueue(job('a'));
+    await new Promise((resolve) => setImmediate(resolve));
+    seen.push(queue.snapshot());
+    release();
+    await done;
+    seen.push(queue.snapshot());
+    expect(seen[0]).toMatchObject({
+      waiting: [],
+      running: [{ attempt: 1, lastError: 'MH_REGISTRY_HTTP: 429 from source', retryAt: 1_100, startedAt: 1_000 }],
+      finished: { failed: 0 },
+    });
+    expect(seen[1]).toMatchObject({
+      running: [],
+      finished: { failed: 1, copied: 0 },
+      recentFailures: [{ code: 'MH_REGISTRY_HTTP', message: '429 from source', attempts: 2, at: 1_000, registryBackoffUntil: 1_200 }],
+    });
+  });
+
   it('backs off a failing source registry as a whole while others go on', async () => {
     let now = 0;
     const started: string[] = [];

@@ -74,9 +74,12 @@ describe('mirrorhook report', () => {
   });
 
   it('fails with a stable code when the page cannot be written, and with usage errors on bad flags', async () => {
+    const unwritable = await runCommand(['report', ...config, '--offline', '--out', directory, 'examples/']);
+    expect(unwritable.code).toBe(1);
+    expect(unwritable.stderr).toContain('MH_REPORT_WRITE');
     const missing = await runCommand(['report', ...config, '--offline', '--out', join(directory, 'no/such/dir/r.html'), 'examples/']);
-    expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain('MH_REPORT_WRITE');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('the folder');
     const none = await runCommand(['report', ...config]);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('report needs a PATH, --cluster, --from-logs or --from-audit-logs');

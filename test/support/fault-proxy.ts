@@ -1,7 +1,8 @@
 /**
  * A fault-injecting HTTP proxy to put in front of a plain-HTTP test registry. Each request is offered to the
  * `fault` rule, which may answer with a status (429 with Retry-After, 503, 413…), cut the connection after some
- * body bytes, or corrupt the body (same length, one byte flipped); otherwise the request goes through unchanged.
+ * body bytes, stall (send some body bytes, or no answer at all, then nothing more: a transfer caught mid-way), or
+ * corrupt the body (same length, one byte flipped); otherwise the request goes through unchanged.
  *
  *   const proxy = await startFaultProxy(registry.host, (request) =>
  *     request.method === 'GET' && request.path.includes('/blobs/') && request.seen === 1 ? { status: 503 } : undefined);
@@ -24,6 +25,10 @@ export interface ProxiedRequest {
 export type Fault =
   | { readonly status: number; readonly headers?: Record<string, string> }
   | { readonly resetAfterBytes: number }
+  /** Sends this many bytes of the response body, then nothing more, keeping the connection open. */
+  | { readonly stallAfterBytes: number }
+  /** Reads the request and never answers. */
+  | { readonly stall: true }
   | { readonly corrupt: true }
   /** Passes the request through and adds these headers to the response. */
   | { readonly addResponseHeaders: Record<string, string> };
@@ -46,6 +51,10 @@ export async function startFaultProxy(upstreamHost: string, fault: (request: Pro
     const query = (req.url ?? '').includes('?') ? (req.url ?? '').slice((req.url ?? '').indexOf('?') + 1) : '';
     const chosen = fault({ method: req.method ?? 'GET', path, query, seen, headers: req.headers });
     log.push({ method: req.method ?? 'GET', path, fault: chosen });
+    if (chosen !== undefined && 'stall' in chosen) {
+      req.resume();
+      return;
+    }
     if (chosen !== undefined && 'status' in chosen) {
       req.resume();
       res.writeHead(chosen.status, { 'content-type': 'application/json', ...chosen.headers });
@@ -64,6 +73,12 @@ export async function startFaultProxy(upstreamHost: string, fault: (request: Pro
         let sent = 0;
         let flipped = false;
         upstreamResponse.on('data', (chunk: Buffer) => {
+          if ('stallAfterBytes' in chosen) {
+            const room = chosen.stallAfterBytes - sent;
+            if (room > 0) res.write(chunk.subarray(0, room));
+            sent += Math.max(0, Math.min(room, chunk.length));
+            return;
+          }
           if ('resetAfterBytes' in chosen) {
             const room = chosen.resetAfterBytes - sent;
             if (room <= 0) return;
@@ -84,7 +99,9 @@ export async function startFaultProxy(upstreamHost: string, fault: (request: Pro
             res.write(chunk);
           }
         });
-        upstreamResponse.on('end', () => res.end());
+        upstreamResponse.on('end', () => {
+          if (!('stallAfterBytes' in chosen)) res.end();
+        });
       },
     );
     upstream.on('error', () => res.socket?.destroy());

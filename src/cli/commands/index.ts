@@ -56,7 +56,7 @@ export const commands: readonly CommandEntry[] = [
   },
   {
     name: 'mirror-config',
-    summary: 'containerd registry-mirror configuration (certs.d hosts.toml, config.toml, bmctl registryMirrors); Artifact Registry remote repositories',
+    summary: 'node registry-mirror configuration: containerd (hosts.toml, config.toml, bmctl), CRI-O, Docker, OpenShift mirror sets; Artifact Registry remote repositories',
     load: async () => (await import('./mirror-config.js')).mirrorConfigCommand,
   },
   {

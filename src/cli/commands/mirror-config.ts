@@ -12,6 +12,7 @@ import {
   writeFilesAtomically,
 } from '../../containerd/index.js';
 import { renderRegistriesConf } from '../../crio/index.js';
+import { renderMirrorSets } from '../../openshift/index.js';
 import { MirrorhookError } from '../../errors.js';
 import { parseMirrorRegistry } from '../../mapping/index.js';
 import { registryScheme } from '../../registry/index.js';
@@ -37,12 +38,13 @@ const options = {
 
 export const mirrorConfigCommand: Command = {
   name: 'mirror-config',
-  summary: 'node registry-mirror configuration: containerd (certs.d hosts.toml, config.toml, bmctl registryMirrors), CRI-O registries.conf; Artifact Registry remote repositories',
+  summary: 'node registry-mirror configuration: containerd (hosts.toml, config.toml, bmctl), CRI-O, Docker, OpenShift mirror sets; Artifact Registry remote repositories',
   usage: `Usage: mirrorhook mirror-config containerd [--config FILE] [--hosts HOST,...] [--default]
                 [--out DIR] [--format hosts-toml|config-toml|bmctl] [--no-fallback]
                 [--ca PATH] [--skip-verify] [--pull-credential-config-path PATH]
        mirrorhook mirror-config crio [--config FILE] [--hosts HOST,...] [--out FILE] [--no-fallback]
        mirrorhook mirror-config docker [--config FILE]
+       mirrorhook mirror-config openshift [--config FILE] [--hosts HOST,...] [--no-fallback]
 
 Node-level mirroring: containerd pulls each source host's images from the mirror without any Pod changing.
 For each source host (the hosts of sources.include, or --hosts), one <host>/hosts.toml in the
@@ -70,12 +72,17 @@ crio: a containers-registries.conf v2 drop-in (/etc/containers/registries.conf.d
 docker: the daemon.json keys (registry-mirrors, and insecure-registries for a plain-HTTP mirror). Docker honours
 registry-mirrors for Docker Hub only, and only a mirror without a path: layout path and no prefix.
 
+openshift: an ImageDigestMirrorSet and an ImageTagMirrorSet named mirrorhook (config.openshift.io/v1), printed
+for oc apply -f -; the Machine Config Operator writes them into every node's CRI-O configuration. Sources
+fall back to the upstream (AllowContactingSource) unless --no-fallback (NeverContactSource).
+
 Artifact Registry remote repositories (pull-through caches): mirrorhook mirror-config artifact-registry --help
 
 Examples:
   mirrorhook mirror-config containerd --config examples/mirrorhook.yaml --hosts docker.io,quay.io --out /etc/containerd/certs.d
   mirrorhook mirror-config containerd --hosts docker.io,quay.io --format bmctl --ca /root/ca.crt
-  mirrorhook mirror-config crio --config examples/mirrorhook.yaml --hosts docker.io,quay.io`,
+  mirrorhook mirror-config crio --config examples/mirrorhook.yaml --hosts docker.io,quay.io
+  mirrorhook mirror-config openshift --config examples/mirrorhook.yaml --hosts docker.io,quay.io --no-fallback`,
   async run(argv, io) {
     // Artifact Registry remote repositories take their own flags (mirror-config-artifact-registry.ts).
     if (argv[0] === 'artifact-registry') return runArtifactRegistryConfig(argv.slice(1), io);
@@ -86,21 +93,29 @@ Examples:
     }
     const [subcommand, ...rest] = positionals;
     if (subcommand === 'docker') return runDockerConfig(values, io);
-    if (subcommand !== 'containerd' && subcommand !== 'crio') {
+    if (subcommand !== 'containerd' && subcommand !== 'crio' && subcommand !== 'openshift') {
       throw new MirrorhookError(
         'MH_USAGE',
         subcommand === undefined
-          ? 'mirror-config needs a runtime: mirrorhook mirror-config containerd|crio|docker|artifact-registry (see mirrorhook mirror-config --help)'
-          : `unknown runtime "${subcommand}": containerd, crio, docker or artifact-registry`,
+          ? 'mirror-config needs a runtime: mirrorhook mirror-config containerd|crio|docker|openshift|artifact-registry (see mirrorhook mirror-config --help)'
+          : `unknown runtime "${subcommand}": containerd, crio, docker, openshift or artifact-registry`,
       );
     }
     if (rest.length > 0) throw new MirrorhookError('MH_USAGE', `unexpected argument "${rest[0]}" (see mirrorhook mirror-config --help)`);
     const format = parseFormat(values.format);
     const usageProblems: string[] = [];
-    if (subcommand === 'crio') {
-      if (values.format !== undefined) usageProblems.push('--format is for containerd; crio writes registries.conf');
-      if (values.default) usageProblems.push('registries.conf has no catch-all for every host: list them with --hosts');
-      if (values.ca !== undefined || values['skip-verify']) usageProblems.push('crio reads the mirror CA from /etc/containers/certs.d/<mirror>/ca.crt, not registries.conf: drop --ca/--skip-verify');
+    if (subcommand === 'crio' || subcommand === 'openshift') {
+      const writes = subcommand === 'crio' ? 'crio writes registries.conf' : 'openshift writes mirror sets';
+      if (values.format !== undefined) usageProblems.push(`--format is for containerd; ${writes}`);
+      if (values.default) usageProblems.push(`${subcommand === 'crio' ? 'registries.conf' : 'a mirror set'} has no catch-all for every host: list them with --hosts`);
+      if (values.ca !== undefined || values['skip-verify']) {
+        usageProblems.push(
+          subcommand === 'crio'
+            ? 'crio reads the mirror CA from /etc/containers/certs.d/<mirror>/ca.crt, not registries.conf: drop --ca/--skip-verify'
+            : "OpenShift trusts a mirror CA through the cluster Image config's additionalTrustedCA, not a mirror set: drop --ca/--skip-verify",
+        );
+      }
+      if (subcommand === 'openshift' && values.out !== undefined) usageProblems.push('openshift prints the mirror sets for oc apply -f -; drop --out');
     }
     if (format !== 'hosts-toml' && values.out !== undefined) usageProblems.push(`--out writes hosts.toml folders; ${format} is printed to stdout`);
     if (format !== 'hosts-toml' && values['no-fallback']) {
@@ -143,6 +158,14 @@ Examples:
     });
     const skipVerify = values['skip-verify'] ?? false;
 
+    if (subcommand === 'openshift') {
+      const sets = renderMirrorSets(entries, { fallback: !values['no-fallback'] });
+      io.stdout.write(sets.yaml);
+      for (const host of sets.insecureHosts) {
+        io.stderr.write(`note: ${host} is plain HTTP: add it to spec.registrySources.insecureRegistries of the cluster Image config (image.config.openshift.io/cluster)\n`);
+      }
+      return 0;
+    }
     if (subcommand === 'crio') {
       const text = renderRegistriesConf(entries, { fallback: !values['no-fallback'] });
       if (values.out === undefined) {

@@ -1,19 +1,23 @@
+import { stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { pullToArchive } from '../../archive/index.js';
 import { createCopyClient } from '../../copy/setup.js';
 import { MirrorhookError } from '../../errors.js';
 import { type ImageReference, parseReference } from '../../reference/index.js';
-import { type Command, commonOptions, formatTable, outputOption, parseCommandArgs, parseOutputFormat, writeJsonLine } from '../command.js';
+import { type Command, commonOptions, stoppedError, formatTable, outputOption, parseCommandArgs, parseOutputFormat, writeJsonLine } from '../command.js';
 import { registryAccessOptions, userPass } from './push.js';
 
 export const pullCommand: Command = {
   name: 'pull',
   summary: 'write images (every platform) into one OCI-layout archive to carry into an air gap',
+  handlesStop: true,
   usage: `Usage: mirrorhook pull [--username U --password P | --authfile FILE] [--ca-file FILE] [--insecure]
                 [--output text|json] --to-archive FILE IMAGE...
 
 Writes the images into one OCI image layout tar: index.json names each by its full reference, every platform
 of an index is included, manifests and digests are unchanged. FILE ending in .tar.gz/.tgz is gzip-compressed,
-.tar.xz xz-compressed (needs the xz program), anything else a plain tar. The file appears only once complete.
+.tar.xz xz-compressed (needs the xz program), anything else a plain tar. The file appears only once complete;
+Ctrl-C (or SIGTERM) stops at once, removes the partial file and exits 1.
 Carry it across and run \`mirrorhook push FILE --to REGISTRY\`.
 
   --to-archive FILE   the archive to write
@@ -41,6 +45,10 @@ Example:
     const file = values['to-archive'];
     if (file === undefined || file === '') throw new MirrorhookError('MH_USAGE', 'pull needs --to-archive FILE');
     if (positionals.length === 0) throw new MirrorhookError('MH_USAGE', 'pull needs at least one IMAGE (see mirrorhook pull --help)');
+    // A folder that is not there is a typo on the command line: say so before hundreds of MB are downloaded.
+    if (!(await stat(dirname(resolve(io.cwd, file))).then((info) => info.isDirectory(), () => false))) {
+      throw new MirrorhookError('MH_USAGE', `--to-archive ${file}: the folder ${dirname(file)} does not exist`);
+    }
     const references: ImageReference[] = positionals.map((input) => parseReference(input));
     const hosts = [...new Set(references.map((reference) => reference.domain))];
     const client = await createCopyClient({
@@ -51,6 +59,7 @@ Example:
       authFile: values.authfile,
       insecure: values.insecure ?? false,
       sourceCaFile: values['ca-file'],
+      clientOptions: { signal: io.stopSignal },
     });
     try {
       const pulled = await pullToArchive(references, client, file, (image) => {
@@ -60,6 +69,8 @@ Example:
         io.stdout.write(formatTable(['IMAGE', 'DIGEST', 'BLOBS'], pulled.map((image) => [image.reference, image.digest, String(image.blobs)])));
         io.stderr.write(`wrote ${file}\n`);
       }
+    } catch (error) {
+      throw stoppedError(io.stopSignal, error, `the partial archive was removed; ${file} was not written`);
     } finally {
       await client.close();
     }

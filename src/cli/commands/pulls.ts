@@ -65,7 +65,8 @@ Example:
       }
       const exported = parseLogExport(text, fromLogs);
       for (const record of exported.records) tally.observe(record);
-      io.stderr.write(`mirrorhook pulls: ${exported.records.length} pulls in ${exported.entries} log entries of ${fromLogs}\n`);
+      const empty = exported.entries === 0 ? ' (the export is empty: nothing matched the query; gcloud logging read covers the last day unless --freshness is given)' : '';
+      io.stderr.write(`mirrorhook pulls: ${exported.records.length} pulls in ${exported.entries} log entries of ${fromLogs}${empty}\n`);
     } else {
       // The Kubernetes client is loaded only for cluster events: a log file does not need it.
       const { loadKubeConfig } = await import('../../kube/client.js');

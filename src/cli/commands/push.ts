@@ -4,7 +4,7 @@ import { createCopyClient } from '../../copy/setup.js';
 import { MirrorhookError } from '../../errors.js';
 import { googleRegistrySetup } from '../../google/index.js';
 import { type Mapper, createMapper, parseMirrorRegistry } from '../../mapping/index.js';
-import { type Command, commonOptions, formatTable, outputOption, parseCommandArgs, parseOutputFormat, writeJsonLine } from '../command.js';
+import { type Command, commonOptions, stoppedError, formatTable, outputOption, parseCommandArgs, parseOutputFormat, writeJsonLine } from '../command.js';
 
 /** Credentials for the one registry a command talks to: `--username/--password`, else the Docker config. */
 export const registryAccessOptions = {
@@ -26,6 +26,7 @@ export function userPass(username: string | undefined, password: string | undefi
 export const pushCommand: Command = {
   name: 'push',
   summary: 'push image archives (docker save, OCI layout; .tar, .tar.gz, .tar.xz or a folder) into a registry',
+  handlesStop: true,
   usage: `Usage: mirrorhook push [--config FILE] --to REGISTRY[/NAMESPACE] [--username U --password P | --authfile FILE]
                 [--ca-file FILE] [--insecure] [--output text|json] ARCHIVE...
 
@@ -35,7 +36,8 @@ Archives: \`docker save\` / skopeo docker-archive (manifest.json and layer tars;
 its digest printed) and OCI image layouts (index.json and blobs/; manifests and digests kept exactly), as a
 folder, .tar, .tar.gz or .tar.xz (xz needs the xz program). Each archive is read twice, streaming, never whole:
 first to check every digest, size and blob (a truncated or damaged archive is refused and nothing is pushed),
-then to upload the blobs the registry lacks. Manifests go last, so a failure never leaves a tag on missing blobs.
+then to upload the blobs the registry lacks. Manifests go last, so a failure never leaves a tag on missing blobs,
+nor does Ctrl-C (or SIGTERM), which stops at once and exits 1.
 
   --to REG[/NS]       the registry, and optionally a namespace inside it
   -u, --username U    with --password: Basic credentials for the registry (else the Docker config, else anonymous)
@@ -77,7 +79,7 @@ Example:
     const client = await createCopyClient({
       env: io.env,
       fallbackProviders: [google.credentials],
-      clientOptions: { prepareRepository: google.prepareRepository },
+      clientOptions: { prepareRepository: google.prepareRepository, signal: io.stopSignal },
       sourceHosts: [],
       destinationHosts: [to.domain],
       destinationCredentials: userPass(values.username, values.password),
@@ -90,6 +92,7 @@ Example:
       for (const file of positionals) {
         const source = await openArchive(file);
         await pushArchive(source, client, mapper, {
+          signal: io.stopSignal,
           onPlan: (plan, targets) => {
             if (format === 'text') io.stderr.write(`${file}: ${plan.format}, ${targets.length} image${targets.length === 1 ? '' : 's'} checked\n`);
           },
@@ -99,6 +102,8 @@ Example:
           },
         });
       }
+    } catch (error) {
+      throw stoppedError(io.stopSignal, error, 'images not listed as pushed have no manifest in the registry (no tag points at a half-pushed image); a re-run sends only the blobs still missing');
     } finally {
       if (format === 'text' && rows.length > 0) io.stdout.write(formatTable(['PUSHED', 'DIGEST', 'BLOBS'], rows));
       await Promise.all([client.close(), google.close()]);

@@ -1,8 +1,9 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { loadConfig } from '../../config/load.js';
 import { MirrorhookError } from '../../errors.js';
 import { createMapper } from '../../mapping/index.js';
-import { parseLogEntries, summarizeAuditLog } from '../../policy/audit-log.js';
+import { readAuditLog } from '../../policy/audit-log.js';
 import { aggregatePulls } from '../../pulls/aggregate.js';
 import { PullTally } from '../../pulls/events.js';
 import { parseLogExport } from '../../pulls/logs.js';
@@ -61,6 +62,11 @@ Example:
       throw new MirrorhookError('MH_USAGE', 'report needs a PATH, --cluster, --from-logs or --from-audit-logs (see mirrorhook report --help)');
     }
     if (!cluster && values.kubeconfig !== undefined) throw new MirrorhookError('MH_USAGE', '--kubeconfig only goes with --cluster');
+    // A typo in the folder is bad usage, said before the scan and the mirror lookups rather than after (ADR 0121).
+    const out = values.out ?? 'mirrorhook-report.html';
+    if (format === 'text' && !(await stat(dirname(resolve(io.cwd, out))).then((info) => info.isDirectory(), () => false))) {
+      throw new MirrorhookError('MH_USAGE', `--out ${out}: the folder ${dirname(out)} does not exist`);
+    }
     const { config } = await loadConfig(values.config);
     const mapper = createMapper(config);
     // Made before any work: a missing or broken credentials.dockerConfig is bad input, said at start.
@@ -86,7 +92,7 @@ Example:
       for (const record of parseLogExport(await readInput(fromLogs, 'MH_PULLS_LOG_READ'), fromLogs).records) tally.observe(record);
     }
     const pulls = cluster || fromLogs !== undefined ? aggregatePulls(tally.records(), mapper) : undefined;
-    const audit = fromAuditLogs === undefined ? undefined : summarizeAuditLog(parseLogEntries(await readInput(fromAuditLogs, 'MH_POLICY_AUDIT_LOG'), fromAuditLogs));
+    const audit = fromAuditLogs === undefined ? undefined : readAuditLog(await readInput(fromAuditLogs, 'MH_POLICY_AUDIT_LOG'), fromAuditLogs);
     let presence;
     if (mirrorClient !== undefined) {
       const targets = uses.flatMap((use) => (use.target === null || use.standing === 'left-out' ? [] : [use.target]));
@@ -98,7 +104,6 @@ Example:
       writeJsonLine(io.stdout, report);
       return 0;
     }
-    const out = values.out ?? 'mirrorhook-report.html';
     try {
       await writeFile(out, renderReportHtml(report));
     } catch (error) {

@@ -75,3 +75,19 @@ app.kubernetes.io/name: {{ .Chart.Name }}
   reinvocationPolicy: IfNeeded
   timeoutSeconds: {{ .root.Values.webhook.timeoutSeconds }}
 {{- end -}}
+
+{{- define "mirrorhook.certificatesMode" -}}
+{{- $mode := .Values.certificates.mode -}}
+{{- if not (has $mode (list "provided" "self-managed" "cert-manager")) -}}
+{{- fail (printf "certificates.mode must be provided, self-managed or cert-manager, not %q" $mode) -}}
+{{- end -}}
+{{- $mode -}}
+{{- end -}}
+
+{{- define "mirrorhook.tlsSecretName" -}}
+{{- default (printf "%s-tls" (include "mirrorhook.fullname" .)) .Values.tls.secretName -}}
+{{- end -}}
+
+{{- define "mirrorhook.certSecretName" -}}
+{{- default (printf "%s-certs" (include "mirrorhook.fullname" .)) .Values.certificates.selfManaged.secretName -}}
+{{- end -}}
