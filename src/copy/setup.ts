@@ -6,7 +6,7 @@
 import { readFile as readFileDefault } from 'node:fs/promises';
 import { MirrorhookError } from '../errors.js';
 import { RegistryClient, type RegistryClientOptions } from '../registry/client.js';
-import { type Credential, type CredentialProvider, chainProviders, dockerConfigProvider, parseUserPass, staticProvider } from '../registry/credentials.js';
+import { type Credential, type CredentialProvider, chainProviders, dockerConfigCredentials, parseUserPass, staticProvider } from '../registry/credentials.js';
 import { type RegistryHostOptions, apiHost } from '../registry/transport.js';
 
 export interface CopyClientSettings {
@@ -76,7 +76,7 @@ export async function createCopyClient(settings: CopyClientSettings): Promise<Re
   const credentials = chainProviders(
     ...(settings.extraProviders ?? []),
     staticProvider(fixed),
-    dockerConfigProvider({ env: settings.env, file: settings.authFile }),
+    await dockerConfigCredentials({ env: settings.env, file: settings.authFile }),
     ...(settings.fallbackProviders ?? []),
   );
   return new RegistryClient({

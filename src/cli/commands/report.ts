@@ -69,6 +69,8 @@ Example:
     }
     const { config } = await loadConfig(values.config);
     const mapper = createMapper(config);
+    // Made before any work: a missing or broken credentials.dockerConfig is bad input, said at start.
+    const mirrorClient = values.offline === true ? undefined : await copyClientForMirror(config, io.env, io.stopSignal);
 
     const uses: ImageUse[] = positionals.length === 0 ? [] : usesFromFiles(scanPaths(positionals, mapper).files.flatMap((file) => file.occurrences));
     const tally = new PullTally();
@@ -81,7 +83,7 @@ Example:
         import('../../pulls/cluster.js'),
         import('../../report/cluster.js'),
       ]);
-      const kube = loadKubeConfig(values.kubeconfig);
+      const kube = loadKubeConfig(values.kubeconfig, io.env);
       uses.push(...usesFromCluster(inventoryFromObjects(await listWorkloads(kube), mapper), mapper));
       namespaceModes = await clusterModes.namespaceModes(kube);
       await collectPullEvents(kube, tally);
@@ -92,9 +94,9 @@ Example:
     const pulls = cluster || fromLogs !== undefined ? aggregatePulls(tally.records(), mapper) : undefined;
     const audit = fromAuditLogs === undefined ? undefined : readAuditLog(await readInput(fromAuditLogs, 'MH_POLICY_AUDIT_LOG'), fromAuditLogs);
     let presence;
-    if (values.offline !== true) {
+    if (mirrorClient !== undefined) {
       const targets = uses.flatMap((use) => (use.target === null || use.standing === 'left-out' ? [] : [use.target]));
-      presence = await checkMirror(targets, await copyClientForMirror(config, io.env, io.stopSignal));
+      presence = await checkMirror(targets, mirrorClient);
     }
     const report = buildReport({ uses, namespaceModes, presence, pulls, audit });
 
