@@ -41,6 +41,15 @@ export interface CopyClientSettings {
  */
 export const resumableUploadAbove = 64 * 1024 * 1024;
 
+/**
+ * The Docker config file a command reads credentials from: `--authfile` when given, else the configuration's
+ * `credentials.dockerConfig`, else undefined (the default `$DOCKER_CONFIG/config.json`). One rule for every command.
+ */
+export function dockerConfigFile(authfile: string | undefined, credentials: { readonly dockerConfig: string }): string | undefined {
+  if (authfile !== undefined) return authfile;
+  return credentials.dockerConfig === '' ? undefined : credentials.dockerConfig;
+}
+
 export async function createCopyClient(settings: CopyClientSettings): Promise<RegistryClient> {
   const read = settings.readFile ?? ((file: string) => readFileDefault(file, 'utf8'));
   const readCa = async (file: string | undefined): Promise<string | undefined> => {

@@ -9,6 +9,7 @@ import type * as k8s from '@kubernetes/client-node';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/schema.js';
 import { copyImages } from '../copy/executor.js';
+import { dockerConfigFile } from '../copy/setup.js';
 import { MirrorhookError, describeError } from '../errors.js';
 import { googleRegistrySetup, repositoryRegistryPath } from '../google/index.js';
 import { parseMirrorRegistry } from '../mapping/index.js';
@@ -77,7 +78,7 @@ export async function createMirroring(config: Config, metrics: Metrics, log: Fas
   const mirrorHost: RegistryHostOptions = { ...(config.mirror.insecure ? { insecure: true } : {}), ...(ca === undefined ? {} : { ca }) };
   const hostOptions = (host: string): RegistryHostOptions => (host === mirror.domain ? mirrorHost : {});
   // Read now: a missing or broken credentials.dockerConfig stops the start, not the first copy.
-  const dockerCredentials = await dockerConfigCredentials({ env, file: config.credentials.dockerConfig === '' ? undefined : config.credentials.dockerConfig });
+  const dockerCredentials = await dockerConfigCredentials({ env, file: dockerConfigFile(undefined, config.credentials) });
   // Google hosts: ADC access tokens when the Docker config has nothing for them; Artifact Registry repositories
   // checked (created with mirror.createRepository) before the first copy into them. Inert for other mirrors.
   const google = await googleRegistrySetup(config.mirror, {

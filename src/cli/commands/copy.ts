@@ -3,7 +3,7 @@ import { loadConfig } from '../../config/load.js';
 import { type CopyEvent, type CopyResult, copyImages } from '../../copy/executor.js';
 import { type CopyRequest, type RejectedLine, requestsForTags, requestsFromList } from '../../copy/plan.js';
 import { CopyProgress, formatBytes, plainLine, shortDigest } from '../../copy/progress.js';
-import { createCopyClient, resumableUploadAbove } from '../../copy/setup.js';
+import { createCopyClient, dockerConfigFile, resumableUploadAbove } from '../../copy/setup.js';
 import { googleRegistrySetup, repositoryRegistryPath } from '../../google/index.js';
 import { MirrorhookError } from '../../errors.js';
 import { createMapper, parseMirrorRegistry } from '../../mapping/index.js';
@@ -62,8 +62,8 @@ Exit 1 when any image failed (the summary says why), 2 on bad usage.
       --no-signatures    do not copy cosign tags and OCI referrers
       --src-creds U:P    credentials for the source registry
       --dest-creds U:P   credentials for the destination registry
-      --authfile FILE    Docker config.json or a Kubernetes .dockerconfigjson (default ~/.docker/config.json,
-                         with its credHelpers / credsStore)
+      --authfile FILE    Docker config.json or a Kubernetes .dockerconfigjson (default credentials.dockerConfig,
+                         else ~/.docker/config.json; with its credHelpers / credsStore)
       --insecure         plain HTTP (loopback registries always use it unless they have a CA file)
       --ca-file FILE     extra CA for the destination (default: mirror.caFile); selects HTTPS on loopback
       --src-ca-file FILE extra CA for the source
@@ -123,7 +123,7 @@ Examples:
       destinationHosts,
       sourceCredentials: values['src-creds'],
       destinationCredentials: values['dest-creds'],
-      authFile: values.authfile,
+      authFile: dockerConfigFile(values.authfile, config.credentials),
       insecure: values.insecure === true,
       destinationInsecure: usesMirror && config.mirror.insecure,
       caFile: values['ca-file'] ?? (usesMirror && config.mirror.caFile !== '' ? config.mirror.caFile : undefined),

@@ -1,5 +1,5 @@
 import { loadConfig } from '../../config/load.js';
-import { createCopyClient } from '../../copy/setup.js';
+import { createCopyClient, dockerConfigFile } from '../../copy/setup.js';
 import { MirrorhookError } from '../../errors.js';
 import { googleRegistrySetup } from '../../google/index.js';
 import { parseMirrorRegistry } from '../../mapping/index.js';
@@ -56,7 +56,7 @@ Examples:
       sourceHosts: [repository.domain],
       destinationHosts: [],
       sourceCredentials: userPass(values.username, values.password),
-      authFile: values.authfile ?? (config.credentials.dockerConfig === '' ? undefined : config.credentials.dockerConfig),
+      authFile: dockerConfigFile(values.authfile, config.credentials),
       insecure: values.insecure ?? (onMirror && config.mirror.insecure),
       sourceCaFile: values['ca-file'] ?? (onMirror && config.mirror.caFile !== '' ? config.mirror.caFile : undefined),
     });

@@ -1,6 +1,6 @@
 import { openArchive, pushArchive } from '../../archive/index.js';
 import { loadConfig } from '../../config/load.js';
-import { createCopyClient } from '../../copy/setup.js';
+import { createCopyClient, dockerConfigFile } from '../../copy/setup.js';
 import { MirrorhookError } from '../../errors.js';
 import { googleRegistrySetup } from '../../google/index.js';
 import { type Mapper, createMapper, parseMirrorRegistry } from '../../mapping/index.js';
@@ -94,7 +94,7 @@ Examples:
       sourceHosts: [],
       destinationHosts: [to.domain],
       destinationCredentials: userPass(values.username, values.password),
-      authFile: values.authfile ?? (config.credentials.dockerConfig === '' ? undefined : config.credentials.dockerConfig),
+      authFile: dockerConfigFile(values.authfile, config.credentials),
       insecure: values.insecure ?? (intoMirror && config.mirror.insecure),
       caFile: values['ca-file'] ?? (intoMirror && config.mirror.caFile !== '' ? config.mirror.caFile : undefined),
     });
