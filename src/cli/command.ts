@@ -90,3 +90,13 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
       .trimEnd();
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
+
+/** A whole-number flag within [min, max]; `fallback` when absent. */
+export function integerFlag(flag: string, value: string | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < min || number > max) {
+    throw new MirrorhookError('MH_USAGE', `${flag} must be a whole number from ${min} to ${max}, not "${value}"`);
+  }
+  return number;
+}

@@ -6,8 +6,7 @@ import { generateCertificateSet, injectCaBundle, writeCertificateFiles } from '.
 import { localDnsNames, localIpAddresses } from '../../certs/local.js';
 import { MirrorhookError } from '../../errors.js';
 import { loadKubeConfig } from '../../kube/client.js';
-import { type Command, commonOptions, parseCommandArgs } from '../command.js';
-import { integerFlag } from './serve.js';
+import { type Command, commonOptions, integerFlag, parseCommandArgs } from '../command.js';
 
 export const certsCommand: Command = {
   name: 'certs',

@@ -8,7 +8,7 @@ import { loadConfig } from '../../config/load.js';
 import { MirrorhookError, describeError } from '../../errors.js';
 import { formatMirrorRegistry, parseMirrorRegistry } from '../../mapping/index.js';
 import { serve } from '../../server/listen.js';
-import { type Command, commonOptions, parseCommandArgs } from '../command.js';
+import { type Command, commonOptions, integerFlag, parseCommandArgs } from '../command.js';
 import { parseDuration } from '../duration.js';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -217,13 +217,4 @@ async function firstPair(check: () => Promise<PemPair | undefined>, stop: AbortS
   }
   const { kubeError } = await import('../../kube/client.js');
   throw kubeError(lastError ?? new Error('no certificate appeared in the Secret'), 'self-managed certificates');
-}
-
-export function integerFlag(flag: string, value: string | undefined, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < min || number > max) {
-    throw new MirrorhookError('MH_USAGE', `${flag} must be a whole number from ${min} to ${max}, not "${value}"`);
-  }
-  return number;
 }
