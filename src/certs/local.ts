@@ -9,7 +9,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { certificateFileNames, writeAtomically } from './files.js';
+import { writeFileAtomically } from '../files/write-atomically.js';
+import { certificateFileNames } from './files.js';
 import { type CertificateOptions, type PemPair, generateCertificateSet } from './generate.js';
 
 /** The names a local client uses: a reused certificate must cover each of them. */
@@ -63,13 +64,13 @@ export async function localServingPair(options: LocalServingPairOptions): Promis
     if (kept === undefined) {
       // Nothing there: write the whole set, so that the next start reuses it and the CA a client trusts stays.
       await mkdir(dirname(caPath), { recursive: true });
-      await writeAtomically(keyPath, set.serving.key, 0o600);
-      await writeAtomically(certPath, set.serving.cert, 0o644);
-      await writeAtomically(caPath, set.ca.cert, 0o644);
+      await writeFileAtomically(keyPath, set.serving.key, { mode: 0o600 });
+      await writeFileAtomically(certPath, set.serving.cert, { mode: 0o644 });
+      await writeFileAtomically(caPath, set.ca.cert, { mode: 0o644 });
       return { kind: 'generated', pair: set.serving, ca: set.ca.cert, caPath };
     }
     const elsewhere = join(await (options.elsewhere ?? (() => mkdtemp(join(tmpdir(), 'mirrorhook-serve-'))))(), certificateFileNames.ca);
-    await writeAtomically(elsewhere, set.ca.cert, 0o644);
+    await writeFileAtomically(elsewhere, set.ca.cert, { mode: 0o644 });
     return { kind: 'generated', pair: set.serving, ca: set.ca.cert, caPath: elsewhere, kept };
   } catch (error) {
     return { kind: 'generated', pair: set.serving, ca: set.ca.cert, caPath: undefined, ...(kept === undefined ? {} : { kept }), writeError: error };

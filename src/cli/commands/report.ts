@@ -1,7 +1,8 @@
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { loadConfig } from '../../config/load.js';
 import { MirrorhookError } from '../../errors.js';
+import { writeFileAtomically } from '../../files/write-atomically.js';
 import { createMapper } from '../../mapping/index.js';
 import { readAuditLog } from '../../policy/audit-log.js';
 import { aggregatePulls } from '../../pulls/aggregate.js';
@@ -105,7 +106,7 @@ Example:
       return 0;
     }
     try {
-      await writeFile(out, renderReportHtml(report));
+      await writeFileAtomically(out, renderReportHtml(report));
     } catch (error) {
       throw new MirrorhookError('MH_REPORT_WRITE', `${out}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
     }
