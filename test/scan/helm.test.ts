@@ -37,6 +37,15 @@ describe('Helm values', () => {
     expect(finding?.edit.kind).toBe('none');
   });
 
+  it('reads the registry conventions of kyverno (defaultRegistry, global.image.registry) and cert-manager (imageRegistry/imageNamespace/name)', () => {
+    const kyverno = 'global:\n  image:\n    registry: ~\nimage:\n  registry: ~\n  defaultRegistry: reg.kyverno.io\n  repository: kyverno/kyverno\n  tag: ~\n';
+    expect(extractHelmValues(kyverno, 'v1.19.1').findings.map((finding) => [finding.reference, finding.edit.kind])).toEqual([['reg.kyverno.io/kyverno/kyverno:v1.19.1', 'registry-repository']]);
+    const overridden = kyverno.replace('registry: ~\nimage', 'registry: corp.example\nimage');
+    expect(extractHelmValues(overridden, 'v1.19.1').findings.map((finding) => [finding.reference, finding.edit.kind])).toEqual([['corp.example/kyverno/kyverno:v1.19.1', 'none']]);
+    const certManager = 'imageRegistry: quay.io\nimageNamespace: jetstack\nimage:\n  name: cert-manager-controller\n  repository: ""\n';
+    expect(extractHelmValues(certManager, 'v1.21.2').findings.map((finding) => [finding.reference, finding.edit.kind])).toEqual([['quay.io/jetstack/cert-manager-controller:v1.21.2', 'none']]);
+  });
+
   it('rewrites registry and repository of a block consistently, keeping tag, digest and comments', () => {
     const text = 'image:\n  registry: docker.io\n  repository: bitnami/nginx   # web\n  tag: 1.27.0\n  digest: ""\nother:\n  image:\n    repository: "redis"\n    tag: "7"\n';
     const scan = scanText('values.yaml', text, mapper, { name: 'helm-values', matches: () => true, mayContainImages: () => true, extract: (value) => extractHelmValues(value, undefined) });

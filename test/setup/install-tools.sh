@@ -5,6 +5,7 @@
 #                    chromium (headless browser tests of the report and status pages), containerd (proves hosts.toml)
 #   Go-built tools   crane, gcrane (go-containerregistry) and helm into .cache/bin, each rebuilt only when its pinned
 #                    version changes; kube-apiserver from test/e2e/kube/.
+#   Helm charts      real public charts into .cache/charts (test/setup/fetch-charts.sh).
 # A tool that cannot be installed stops the run here with the reason: no test silently skips for want of it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -50,6 +51,9 @@ if [ ! -x "$bin/helm" ] || [ "$(cat "$bin/.helm.version" 2>/dev/null)" != "$helm
   GOBIN="$bin" go install "helm.sh/helm/v3/cmd/helm@$helm_version"
   echo "$helm_version" > "$bin/.helm.version"
 fi
+
+# Real public charts for test/scan/real-charts.test.ts, pinned, from the Go module proxy.
+test/setup/fetch-charts.sh "$root/.cache/charts"
 
 if [ -x test/e2e/kube/build.sh ]; then
   test/e2e/kube/build.sh "$bin"

@@ -3,6 +3,7 @@ import { parseDocument } from 'yaml';
 import type { Mapper } from '../../mapping/index.js';
 import { type FileScan, type Occurrence, place } from '../scan.js';
 import { FileSkipReason, type Format } from '../types.js';
+import { reconcileValues } from './reconcile.js';
 import { renderChart } from './render.js';
 import { extractHelmTemplate } from './templates.js';
 import { extractHelmValues } from './values.js';
@@ -67,6 +68,12 @@ export function addRendered(scans: readonly FileScan[], charts: readonly Chart[]
       result.push({ file, format: 'helm-chart', occurrences: [], skips: [{ file, line: 1, skipReason: FileSkipReason.notRendered, detail: rendered.detail }], links: [] });
       continue;
     }
+    if (rendered.unrendered.length > 0) {
+      const file = posix.join(chart.folder, 'Chart.yaml');
+      const detail = `dependencies enabled by default but not vendored in charts/: ${rendered.unrendered.join(', ')}; what they deploy is not listed (run \`helm dependency build\` first)`;
+      result.push({ file, format: 'helm-chart', occurrences: [], skips: [{ file, line: 1, skipReason: FileSkipReason.notRendered, detail }], links: [] });
+    }
+    const renderedSources: string[] = [];
     for (const { file, findings } of rendered.rendered) {
       const at = index.get(file);
       const existing = at === undefined ? undefined : result[at];
@@ -77,12 +84,14 @@ export function addRendered(scans: readonly FileScan[], charts: readonly Chart[]
         const where = { line: line?.line ?? 1, column: line?.column ?? 1 };
         return place({ ...finding, start: 0, end: 0, edit: { kind: 'none', reason: 'rendered by helm' } }, file, 'helm-rendered', where, mapper);
       });
+      for (const occurrence of occurrences) if (occurrence.source !== undefined) renderedSources.push(occurrence.source);
       if (at !== undefined && existing !== undefined) result[at] = { ...existing, occurrences: [...existing.occurrences, ...occurrences] };
       else {
         index.set(file, result.length);
         result.push({ file, format: 'helm-rendered', occurrences, skips: [], links: [] });
       }
     }
+    reconcileValues(result, chart.folder, renderedSources, mapper);
   }
   return result;
 }

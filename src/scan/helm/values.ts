@@ -8,7 +8,10 @@ import { mapGet, parseYaml, scalarSpan } from '../yaml.js';
  * - `image: "repo:tag"` (any key `image` or ending in `Image`): the whole reference;
  * - `{registry, repository, tag, digest}`, `{repository, tag}`: the tag defaults to the chart's appVersion when empty;
  * - `{name, tag}` under an image key; maps of such blocks (`images.web.repository`);
- * - `global.imageRegistry`, which overrides every block's registry.
+ * - `global.imageRegistry` (or `global.image.registry`), which overrides every block's registry; a block's
+ *   `defaultRegistry` when neither it nor the global one names a registry (kyverno);
+ * - top-level `imageRegistry` and `imageNamespace` joined before a block's `name` when it has no `repository`
+ *   (cert-manager, trust-manager).
  * Each part keeps its own span: rewrite changes the registry and repository in place and leaves tags, digests,
  * comments and layout as written.
  */
@@ -18,8 +21,11 @@ export function extractHelmValues(text: string, appVersion: string | undefined):
   for (const document of documents) {
     if (!isMap(document.contents)) continue;
     const global = mapGet(document.contents, 'global');
-    const globalRegistry = isMap(global) ? stringNode(mapGet(global, 'imageRegistry')) : undefined;
-    const context: Context = { text, appVersion, globalRegistry, findings };
+    const globalImage = isMap(global) ? mapGet(global, 'image') : undefined;
+    const globalRegistry = isMap(global) ? (stringNode(mapGet(global, 'imageRegistry')) ?? (isMap(globalImage) ? stringNode(mapGet(globalImage, 'registry')) : undefined)) : undefined;
+    const rootRegistry = stringNode(mapGet(document.contents, 'imageRegistry'));
+    const rootNamespace = stringNode(mapGet(document.contents, 'imageNamespace'));
+    const context: Context = { text, appVersion, globalRegistry, rootRegistry, rootNamespace, findings };
     visit(document.contents, [], context);
   }
   findings.sort((left, right) => left.start - right.start);
@@ -30,6 +36,8 @@ interface Context {
   readonly text: string;
   readonly appVersion: string | undefined;
   readonly globalRegistry: Scalar | undefined;
+  readonly rootRegistry: Scalar | undefined;
+  readonly rootNamespace: Scalar | undefined;
   readonly findings: Finding[];
 }
 
@@ -75,16 +83,20 @@ function blockRepository(map: YAMLMap, imageish: boolean): Scalar | undefined {
 }
 
 function block(map: YAMLMap, repository: Scalar, path: readonly string[], context: Context): Finding {
-  const ownRegistry = stringNode(mapGet(map, 'registry'));
-  const registry = context.globalRegistry ?? ownRegistry;
+  const byName = stringNode(mapGet(map, 'repository')) === undefined;
+  const ownRegistry = stringNode(mapGet(map, 'registry')) ?? stringNode(mapGet(map, 'defaultRegistry'));
+  const joined = byName && (context.rootRegistry !== undefined || context.rootNamespace !== undefined);
+  const registry = context.globalRegistry ?? ownRegistry ?? (joined ? context.rootRegistry : undefined);
+  const namespace = joined && context.rootNamespace !== undefined ? `${String(context.rootNamespace.value)}/` : '';
   const tag = textOf(mapGet(map, 'tag'), context.text) || (context.appVersion ?? '');
   const digest = textOf(mapGet(map, 'digest'), context.text);
   const registryText = registry === undefined ? '' : String(registry.value);
-  const image = `${registryText === '' ? '' : `${registryText}/`}${String(repository.value)}${tag === '' ? '' : `:${tag}`}${digest === '' ? '' : `@${digest}`}`;
+  const image = `${registryText === '' ? '' : `${registryText}/`}${namespace}${String(repository.value)}${tag === '' ? '' : `:${tag}`}${digest === '' ? '' : `@${digest}`}`;
   const templated = isTemplated(image);
   const repositorySpan = scalarSpan(repository, context.text);
   let edit: Edit;
   if (templated) edit = { kind: 'none', reason: 'templated values are left to their template' };
+  else if (joined) edit = { kind: 'none', reason: 'the chart joins imageRegistry, imageNamespace and name: change them together' };
   else if (context.globalRegistry !== undefined && registryText !== '') {
     edit = { kind: 'none', reason: 'global.imageRegistry sets the registry of every image: change it and the repositories together' };
   } else if (repositorySpan.edit.kind === 'none') edit = repositorySpan.edit;
