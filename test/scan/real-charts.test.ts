@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { delimiter, join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, parseDocument } from 'yaml';
 import { formatReference, parseReference } from '../../src/reference/index.js';
 import { Standing } from '../../src/scan/classify.js';
@@ -31,11 +31,17 @@ const charts: Record<string, { deployed: number; editable: number }> = {
 const root = resolve('.cache/charts');
 const mapper = testMapper();
 
+const originalPath = process.env.PATH;
 beforeAll(() => {
+  // helm from PATH, or the shared one test/setup/install-tools.sh builds into .cache/bin.
+  process.env.PATH = `${resolve('.cache/bin')}${delimiter}${originalPath ?? ''}`;
   const helm = spawnSync('helm', ['version', '--short'], { encoding: 'utf8' });
   if (helm.error !== undefined) throw new Error(`helm is not on PATH (${helm.error.message}): run test/setup/install-tools.sh and put .cache/bin on PATH`);
   const absent = Object.keys(charts).filter((name) => !existsSync(join(root, name, 'Chart.yaml')));
   if (absent.length > 0) throw new Error(`charts missing from ${root}: ${absent.join(', ')}; run test/setup/fetch-charts.sh`);
+});
+afterAll(() => {
+  process.env.PATH = originalPath;
 });
 
 describe('real public charts: scan lists what helm template deploys', () => {

@@ -62,6 +62,26 @@ describe('verifyCluster', () => {
     expect(report.recentPulls).toBe(3);
   });
 
+  it('checks the image volumes of a running Pod as volume/<name>, and not those of a Pod that does not run yet', () => {
+    const withVolumes = (pod: PodLike, volumes: Record<string, string>): PodLike => ({
+      ...pod,
+      spec: { ...(pod.spec as object), volumes: Object.entries(volumes).map(([name, reference]) => ({ name, image: { reference } })) },
+    });
+    const report = verifyCluster(
+      [
+        withVolumes(runningPod('ml', 'server', { app: 'mirror.example.com/m/docker.io/library/nginx:1.25' }), {
+          weights: 'ghcr.io/acme/models/tiny:v1',
+          config: 'mirror.example.com/m/ghcr.io/acme/bundle:v1',
+        }),
+        withVolumes(runningPod('ml', 'pending', { app: 'mirror.example.com/m/docker.io/library/nginx:1.25' }, false), { weights: 'ghcr.io/acme/models/tiny:v1' }),
+      ],
+      [],
+      since,
+      testMapper(),
+    );
+    expect(report.violations.map((violation) => [violation.pod, violation.container, violation.source])).toEqual([['server', 'volume/weights', 'ghcr.io/acme/models/tiny:v1']]);
+  });
+
   it('counts an invalid reference as not from the mirror', () => {
     const report = verifyCluster([runningPod('a', 'p', { c: 'Bad Image' })], [], since, testMapper());
     expect(report.violations.map((violation) => violation.source)).toEqual(['Bad Image']);
