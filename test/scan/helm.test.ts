@@ -1,4 +1,7 @@
-import { delimiter, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { planRewrite } from '../../src/rewrite/plan.js';
 import { scanPaths } from '../../src/scan/files.js';
@@ -93,5 +96,34 @@ describe('a chart in a scanned tree', () => {
     expect(skips).toEqual([
       { file: `${chart}/Chart.yaml`, line: 1, skipReason: 'not-rendered', detail: 'helm is not on PATH: templates were not rendered (install helm 3, https://helm.sh/docs/intro/install/)' },
     ]);
+  });
+});
+
+describe('a chart with a packaged (.tgz) subchart', () => {
+  it('counts the archive as vendored, renders it with the parent values and lists what it deploys', () => {
+    withHelm();
+    const root = mkdtempSync(join(tmpdir(), 'tgz-chart-'));
+    try {
+      const sub = join(root, 'src', 'cache');
+      mkdirSync(join(sub, 'templates'), { recursive: true });
+      writeFileSync(join(sub, 'Chart.yaml'), 'apiVersion: v2\nname: cache\nversion: 0.1.0\n');
+      writeFileSync(join(sub, 'values.yaml'), 'image:\n  repository: redis\n  tag: "7.0"\n');
+      writeFileSync(join(sub, 'templates', 'pod.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata: {name: cache}\nspec:\n  containers:\n    - name: redis\n      image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"\n');
+      const parent = join(root, 'app');
+      mkdirSync(join(parent, 'charts'), { recursive: true });
+      mkdirSync(join(parent, 'templates'));
+      writeFileSync(join(parent, 'Chart.yaml'), 'apiVersion: v2\nname: app\nversion: 1.0.0\ndependencies:\n  - name: cache\n    version: 0.1.0\n  - name: extras\n    version: 1.0.0\n    repository: https://charts.example.invalid\n    condition: extras.enabled\n');
+      writeFileSync(join(parent, 'values.yaml'), 'image: nginx:1.27\ncache:\n  image:\n    tag: "7.2"\nextras:\n  enabled: false\n');
+      writeFileSync(join(parent, 'templates', 'pod.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata: {name: app}\nspec:\n  containers:\n    - name: web\n      image: {{ .Values.image }}\n');
+      const packaged = spawnSync('helm', ['package', sub, '-d', join(parent, 'charts')], { encoding: 'utf8' });
+      expect(packaged.status, packaged.stderr).toBe(0);
+      const files = scanPaths([parent], mapper).files;
+      expect(files.flatMap((file) => file.skips)).toEqual([]);
+      const listed = files.flatMap((file) => file.occurrences).filter((occurrence) => occurrence.skipReason === undefined && occurrence.standing === 'third-party');
+      expect([...new Set(listed.map((occurrence) => occurrence.source))].sort()).toEqual(['docker.io/library/nginx:1.27', 'docker.io/library/redis:7.2']);
+      expect(listed.find((occurrence) => occurrence.source === 'docker.io/library/redis:7.2')?.file).toBe(join(parent, 'charts', 'cache', 'templates', 'pod.yaml'));
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
