@@ -46,7 +46,17 @@ describe('Helm values', () => {
     const overridden = kyverno.replace('registry: ~\nimage', 'registry: corp.example\nimage');
     expect(extractHelmValues(overridden, 'v1.19.1').findings.map((finding) => [finding.reference, finding.edit.kind])).toEqual([['corp.example/kyverno/kyverno:v1.19.1', 'none']]);
     const certManager = 'imageRegistry: quay.io\nimageNamespace: jetstack\nimage:\n  name: cert-manager-controller\n  repository: ""\n';
-    expect(extractHelmValues(certManager, 'v1.21.2').findings.map((finding) => [finding.reference, finding.edit.kind])).toEqual([['quay.io/jetstack/cert-manager-controller:v1.21.2', 'none']]);
+    expect(extractHelmValues(certManager, 'v1.21.2').findings.map((finding) => [finding.reference, finding.edit.kind])).toEqual([['quay.io/jetstack/cert-manager-controller:v1.21.2', 'repository']]);
+    // Such charts take a non-empty repository whole: rewrite writes the mirror repository into the empty one.
+    const scan = scanText('values.yaml', certManager, mapper, { name: 'helm-values', matches: () => true, mayContainImages: () => true, extract: (value) => extractHelmValues(value, 'v1.21.2') });
+    expect(planRewrite(scan, certManager, mapper).rewritten).toBe(certManager.replace('repository: ""', 'repository: "mirror.example.com/m/quay.io/jetstack/cert-manager-controller"'));
+    const withoutRepository = certManager.replace('  repository: ""\n', '');
+    expect(extractHelmValues(withoutRepository, 'v1.21.2').findings.map((finding) => finding.edit.kind)).toEqual(['none']);
+    const gatekeeper = 'image:\n  repository: openpolicyagent/gatekeeper\n  crdRepository: openpolicyagent/gatekeeper-crds\n  release: v3.23.1\n';
+    expect(extractHelmValues(gatekeeper, 'v3.23.1').findings.map((finding) => [finding.name, finding.reference])).toEqual([
+      ['image', 'openpolicyagent/gatekeeper:v3.23.1'],
+      ['image.crdRepository', 'openpolicyagent/gatekeeper-crds:v3.23.1'],
+    ]);
   });
 
   it('rewrites registry and repository of a block consistently, keeping tag, digest and comments', () => {

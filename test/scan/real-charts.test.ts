@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, parseDocument } from 'yaml';
-import { formatReference, parseReference } from '../../src/reference/index.js';
+import { formatReference, parseReference, repositoryName } from '../../src/reference/index.js';
 import { Standing } from '../../src/scan/classify.js';
 import { scanPaths } from '../../src/scan/files.js';
 import { renderKubeVersion } from '../../src/scan/helm/render.js';
+import { runCommand } from '../support/cli.js';
 import { testMapper } from './mapper.js';
 
 /**
@@ -17,8 +18,8 @@ import { testMapper } from './mapper.js';
  * rendering only); the numbers are what this scanner achieves on these pinned versions.
  */
 const charts: Record<string, { deployed: number; editable: number }> = {
-  'cert-manager': { deployed: 4, editable: 0 },
-  'trust-manager': { deployed: 2, editable: 0 },
+  'cert-manager': { deployed: 4, editable: 4 },
+  'trust-manager': { deployed: 2, editable: 2 },
   kyverno: { deployed: 8, editable: 7 },
   'external-secrets': { deployed: 1, editable: 1 },
   'metrics-server': { deployed: 1, editable: 1 },
@@ -56,6 +57,31 @@ describe('real public charts: scan lists what helm template deploys', () => {
         listed.filter((occurrence) => occurrence.format === 'helm-values' && occurrence.edit.kind !== 'none').map((occurrence) => occurrence.source),
       );
       expect({ deployed: deployed.size, editable: editable.size }).toEqual(expected);
+    });
+  }
+});
+
+describe('real public charts: rewrite, then helm template', () => {
+  for (const name of Object.keys(charts)) {
+    it(`${name}: every image rewrite can change renders from the mirror, every other one as before`, async () => {
+      const scratch = mkdtempSync(join(tmpdir(), 'rewrite-chart-'));
+      try {
+        const folder = join(scratch, name);
+        cpSync(join(root, name), folder, { recursive: true });
+        const listed = scanPaths([folder], mapper)
+          .files.flatMap((file) => file.occurrences)
+          .filter((occurrence) => occurrence.skipReason === undefined && occurrence.standing === Standing.thirdParty);
+        // A values block's repository serves every tag the templates give it (kyverno's tests use `latest`).
+        const editable = new Set(listed.filter((occurrence) => occurrence.format === 'helm-values' && occurrence.edit.kind !== 'none').map((occurrence) => repositoryOf(occurrence.source)));
+        const expected = new Set(listed.map((occurrence) => (editable.has(repositoryOf(occurrence.source)) ? occurrence.target : occurrence.source)));
+        const config = join(scratch, 'mirrorhook.yaml');
+        writeFileSync(config, 'mirror:\n  registry: mirror.example.com/m\nsources:\n  exclude: ["gcr.io/distroless/**"]\n');
+        const result = await runCommand(['rewrite', '--config', config, folder]);
+        expect(result.code, result.stderr).toBe(0);
+        expect(deployedImages(folder)).toEqual(expected);
+      } finally {
+        rmSync(scratch, { recursive: true, force: true });
+      }
     });
   }
 });
@@ -129,4 +155,8 @@ function collectImages(node: unknown, into: Set<string>): void {
     }
     collectImages(value, into);
   }
+}
+
+function repositoryOf(source: string | undefined): string {
+  return source === undefined ? '' : repositoryName(parseReference(source));
 }

@@ -1,4 +1,4 @@
-import { type Node, type Pair, type Scalar, type YAMLMap, isMap, isScalar } from 'yaml';
+import { type Node, type Pair, Scalar, type YAMLMap, isMap, isScalar } from 'yaml';
 import { isTemplated } from '../template.js';
 import { type Edit, type ExtractResult, type Finding, ScanSkipReason } from '../types.js';
 import { mapGet, parseYaml, scalarSpan } from '../yaml.js';
@@ -7,7 +7,8 @@ import { mapGet, parseYaml, scalarSpan } from '../yaml.js';
  * Image blocks in a chart's values files, in the shapes public charts use:
  * - `image: "repo:tag"` (any key `image` or ending in `Image`): the whole reference;
  * - `{registry, repository, tag, digest}`, `{repository, tag}`: the tag defaults to the chart's appVersion when empty;
- * - `{name, tag}` under an image key; maps of such blocks (`images.web.repository`);
+ * - `{name, tag}` under an image key; maps of such blocks (`images.web.repository`); a second `<x>Repository`
+ *   key in a block, with the block's registry and tag;
  * - `global.imageRegistry` (or `global.image.registry`), which overrides every block's registry; a block's
  *   `defaultRegistry` when neither it nor the global one names a registry (kyverno);
  * - top-level `imageRegistry` and `imageNamespace` joined before a block's `name` when it has no `repository`
@@ -55,6 +56,12 @@ function visit(node: Node | null | undefined, path: readonly string[], context: 
       context.findings.push(whole(value, here, context));
     } else if (isMap(value) && blockRepository(value, imageish) !== undefined) {
       context.findings.push(block(value, blockRepository(value, imageish) as Scalar, here, context));
+      // A second repository in the same block shares its registry and tag (gatekeeper's `image.crdRepository`).
+      for (const other of value.items as Pair<unknown, Node | null>[]) {
+        const otherKey = isScalar(other.key) ? String(other.key.value) : '';
+        const otherValue = stringNode(other.value ?? undefined);
+        if (/.Repository$/.test(otherKey) && otherValue !== undefined) context.findings.push(block(value, otherValue, [...here, otherKey], context));
+      }
     } else if (key !== 'global') {
       visit(value, here, context);
     }
@@ -93,9 +100,13 @@ function block(map: YAMLMap, repository: Scalar, path: readonly string[], contex
   const registryText = registry === undefined ? '' : String(registry.value);
   const image = `${registryText === '' ? '' : `${registryText}/`}${namespace}${String(repository.value)}${tag === '' ? '' : `:${tag}`}${digest === '' ? '' : `@${digest}`}`;
   const templated = isTemplated(image);
-  const repositorySpan = scalarSpan(repository, context.text);
+  // Charts that join imageRegistry/imageNamespace/name take a non-empty `repository` instead, whole (cert-manager,
+  // trust-manager): its empty quoted value is where rewrite writes the mirror repository.
+  const emptyRepository = joined && ownRegistry === undefined ? quotedEmpty(mapGet(map, 'repository')) : undefined;
+  const repositorySpan = scalarSpan(emptyRepository ?? repository, context.text);
   let edit: Edit;
   if (templated) edit = { kind: 'none', reason: 'templated values are left to their template' };
+  else if (emptyRepository !== undefined) edit = { kind: 'repository' };
   else if (joined) edit = { kind: 'none', reason: 'the chart joins imageRegistry, imageNamespace and name: change them together' };
   else if (context.globalRegistry !== undefined && registryText !== '') {
     edit = { kind: 'none', reason: 'global.imageRegistry sets the registry of every image: change it and the repositories together' };
@@ -114,6 +125,10 @@ function block(map: YAMLMap, repository: Scalar, path: readonly string[], contex
     skipReason: templated ? ScanSkipReason.templated : undefined,
     edit,
   };
+}
+
+function quotedEmpty(node: Node | undefined): Scalar | undefined {
+  return isScalar(node) && node.value === '' && (node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE) ? node : undefined;
 }
 
 function stringNode(node: Node | undefined): Scalar | undefined {
