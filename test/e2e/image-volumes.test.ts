@@ -119,4 +119,23 @@ describe('image volumes through the API server', () => {
     expect(kept.spec?.volumes?.[0]?.image?.reference).toBe(sourceReference);
     expect(kept.metadata?.annotations?.['mirrorhook.io/original-images']).toBeUndefined();
   });
+
+  it('in an audit namespace leaves the Pod unchanged and warns what would change for the volume', async () => {
+    const audit = await createNamespace({ [modeLabel]: 'audit' }, 'e2e-volumes-audit-');
+    const sourceReference = `${source.host}/models/tiny:v1`;
+    const mirrorReference = `${mirror.host}/${mirroredPath('models/tiny')}:v1`;
+    // The first test copied models/tiny: the catalog now finds it, so the audit says the volume would be rewritten.
+    const response = await waitFor(
+      'an audit warning for the volume',
+      async () => {
+        const created = await core().createNamespacedPodWithHttpInfo({ namespace: audit, body: podWithVolume(`audited-${Date.now()}`, sourceReference) });
+        return (created.headers.warning ?? '').includes('volume/model') ? created : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 1_000 },
+    );
+    expect(response.headers.warning).toContain(`mirrorhook audit: volume/model: ${sourceReference} -> ${mirrorReference}`);
+    const stored = await core().readNamespacedPod({ namespace: audit, name: response.data.metadata!.name! });
+    expect(stored.spec?.volumes?.[0]?.image?.reference).toBe(sourceReference);
+    expect(stored.metadata?.annotations?.['mirrorhook.io/original-images']).toBeUndefined();
+  });
 });
