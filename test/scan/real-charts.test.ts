@@ -97,6 +97,18 @@ describe('what the comparison found in real charts', () => {
     ]);
   });
 
+  it('templates a rendered chart leaves empty are not-deployed, and the scan says so in one line', async () => {
+    const { code, stdout, stderr } = await runCommand(['scan', join(root, 'cilium')]);
+    expect(code).toBe(0);
+    expect(stdout.trim().split('\n')).toHaveLength(3);
+    const occurrences = scanPaths([join(root, 'cilium')], mapper).files.flatMap((file) => file.occurrences);
+    const hubble = occurrences.filter((occurrence) => occurrence.file.endsWith('templates/hubble-ui/deployment.yaml'));
+    expect(hubble.length).toBeGreaterThan(0);
+    expect(hubble.every((occurrence) => occurrence.skipReason === 'not-deployed')).toBe(true);
+    const notDeployed = occurrences.filter((occurrence) => occurrence.skipReason === 'not-deployed').length;
+    expect(stderr).toBe(`mirrorhook scan: ${notDeployed} Helm chart images skipped as not-deployed: helm template with the default values does not deploy them\n`);
+  });
+
   it('a dependency declared but not vendored is left out of the rendering, and said when the defaults enable it', () => {
     const skips = scanPaths([join(root, 'kyverno')], mapper).files.flatMap((file) => file.skips);
     expect(skips.map((skip) => [skip.skipReason, skip.detail])).toEqual([
