@@ -49,4 +49,16 @@ describe('OCI artifacts', () => {
     const [again] = await copyImages(client, [{ source: parseReference(`${source.host}/models/variants:v2`), target: parseReference(`${target.host}/mirror/models/variants:v2`) }]);
     expect(again?.status).toBe('up-to-date');
   });
+
+  it('with --platform, copies an index of artifacts whole and says why: its children have no platform to choose by', async () => {
+    const artifact = await pushTestArtifact(client, { domain: source.host, path: 'models/filtered' }, 'v1', { index: true });
+    const [result] = await copyImages(
+      client,
+      [{ source: parseReference(`${source.host}/models/filtered:v1`), target: parseReference(`${target.host}/mirror/models/filtered:v1`) }],
+      { platforms: [{ os: 'linux', architecture: 'amd64' }] },
+    );
+    expect(result?.error).toBeUndefined();
+    expect(result?.warnings).toEqual([`--platform does not apply: ${source.host}/models/filtered:v1 is an index of artifacts without platforms; copied as it is`]);
+    expect((await skopeoRaw(target, `${target.host}/mirror/models/filtered:v1`)).digest).toBe(artifact.digest);
+  });
 });
