@@ -43,7 +43,7 @@ describe('verifyCluster', () => {
       since,
       testMapper(),
     );
-    expect(report).toEqual({ violations: [], runningContainers: 2, recentPulls: 1 });
+    expect(report).toEqual({ violations: [], runningContainers: 2, mountedVolumes: 0, recentPulls: 1 });
   });
 
   it('lists running containers by the image the Pod asked for, and recent pulls with their count', () => {
@@ -80,6 +80,7 @@ describe('verifyCluster', () => {
       testMapper(),
     );
     expect(report.violations.map((violation) => [violation.pod, violation.container, violation.source])).toEqual([['server', 'volume/weights', 'ghcr.io/acme/models/tiny:v1']]);
+    expect(report.mountedVolumes).toBe(2);
   });
 
   it('counts an invalid reference as not from the mirror', () => {
