@@ -137,3 +137,35 @@ describe('a chart with a packaged (.tgz) subchart', () => {
     }
   });
 });
+
+describe('a chart with an alternative values file', () => {
+  it('renders it too: what it switches on is listed, what it names but does not deploy is not-deployed', () => {
+    withHelm();
+    const root = mkdtempSync(join(tmpdir(), 'values-prod-'));
+    try {
+      mkdirSync(join(root, 'templates'));
+      writeFileSync(join(root, 'Chart.yaml'), 'apiVersion: v2\nname: web\nversion: 0.1.0\nappVersion: "1.27"\n');
+      writeFileSync(join(root, 'values.yaml'), 'image:\n  repository: nginx\n  tag: ""\nsidecar:\n  enabled: false\n  image: busybox:1.36\n');
+      writeFileSync(join(root, 'values-prod.yaml'), 'image:\n  tag: 1.27-alpine\nsidecar:\n  enabled: true\nunused:\n  image: redis:7\n');
+      writeFileSync(
+        join(root, 'templates', 'pod.yaml'),
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n    - name: web\n      image: "{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}"\n{{- if .Values.sidecar.enabled }}\n    - name: sidecar\n      image: {{ .Values.sidecar.image }}\n{{- end }}\n',
+      );
+      const occurrences = scanPaths([root], mapper).files.flatMap((file) => file.occurrences);
+      const listed = occurrences.filter((occurrence) => occurrence.skipReason === undefined && occurrence.standing === 'third-party');
+      expect([...new Set(listed.map((occurrence) => occurrence.source))].sort()).toEqual([
+        'docker.io/library/busybox:1.36',
+        'docker.io/library/nginx:1.27',
+        'docker.io/library/nginx:1.27-alpine',
+      ]);
+      const values = occurrences.filter((occurrence) => occurrence.format === 'helm-values');
+      expect(values.map((occurrence) => [occurrence.file.slice(root.length + 1), occurrence.name, occurrence.skipReason ?? null, occurrence.edit.kind])).toEqual([
+        ['values-prod.yaml', 'unused.image', 'not-deployed', 'none'],
+        ['values.yaml', 'image', null, 'repository'],
+        ['values.yaml', 'sidecar.image', null, 'reference'],
+      ]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

@@ -9,11 +9,10 @@ import { ScanSkipReason } from '../types.js';
  * image the chart does not deploy. Templates decide the final name, and real charts bend it: metrics-server adds a
  * `v` to the appVersion tag, cert-manager joins `imageRegistry`, `imageNamespace` and `name`. A values image whose
  * repository was rendered under one reference takes that reference (its repository span stays the place rewrite
- * changes); one whose repository was not rendered at all is `not-deployed`, and so are the templated lines of a
- * template that rendered nothing. Alternative values files
- * (`values-prod.yaml`) are not what was rendered and stay as read.
+ * changes); one whose repository was not rendered at all is `not-deployed`. The default `values.yaml` files are
+ * held to the default rendering, an alternative values file (`values-prod.yaml`) to the rendering with it.
  */
-export function reconcileValues(scans: FileScan[], chartFolder: string, renderedSources: readonly string[], mapper: Mapper): void {
+export function reconcileValues(scans: FileScan[], chartFolder: string, renderedSources: readonly string[], mapper: Mapper, valuesFile?: string): void {
   const rendered = new Set(renderedSources);
   const byRepository = new Map<string, Set<string>>();
   for (const source of rendered) {
@@ -22,11 +21,8 @@ export function reconcileValues(scans: FileScan[], chartFolder: string, rendered
   }
   const folder = toPosix(chartFolder);
   scans.forEach((scan, position) => {
-    if (scan.format === 'helm-template' && toPosix(scan.file).startsWith(`${folder}/`)) {
-      scans[position] = unrenderedTemplate(scan);
-      return;
-    }
-    if (scan.format !== 'helm-values' || !isDefaultValues(toPosix(scan.file), folder)) return;
+    if (scan.format !== 'helm-values') return;
+    if (valuesFile === undefined ? !isDefaultValues(toPosix(scan.file), folder) : scan.file !== valuesFile) return;
     const occurrences = scan.occurrences.map((occurrence): Occurrence => {
       if (occurrence.source === undefined || occurrence.skipReason !== undefined || rendered.has(occurrence.source)) return occurrence;
       const repository = repositoryOf(occurrence.source);
@@ -46,13 +42,17 @@ export function reconcileValues(scans: FileScan[], chartFolder: string, rendered
 }
 
 /**
- * A template of a rendered chart that rendered no image deploys none of its templated `image:` lines with the
+ * A template of a rendered chart that rendered no image (with any values file) deploys none of its templated `image:` lines with the
  * default values (a component turned off): those lines are `not-deployed`, not a `templated` unknown.
  */
-function unrenderedTemplate(scan: FileScan): FileScan {
-  if (scan.occurrences.some((occurrence) => occurrence.format === 'helm-rendered')) return scan;
-  const occurrences = scan.occurrences.map((occurrence): Occurrence => (occurrence.skipReason === ScanSkipReason.templated ? { ...occurrence, skipReason: ScanSkipReason.notDeployed } : occurrence));
-  return { ...scan, occurrences };
+export function markUnrenderedTemplates(scans: FileScan[], chartFolder: string): void {
+  const folder = toPosix(chartFolder);
+  scans.forEach((scan, position) => {
+    if (scan.format !== 'helm-template' || !toPosix(scan.file).startsWith(`${folder}/`)) return;
+    if (scan.occurrences.some((occurrence) => occurrence.format === 'helm-rendered')) return;
+    const occurrences = scan.occurrences.map((occurrence): Occurrence => (occurrence.skipReason === ScanSkipReason.templated ? { ...occurrence, skipReason: ScanSkipReason.notDeployed } : occurrence));
+    scans[position] = { ...scan, occurrences };
+  });
 }
 
 /** `values.yaml` of the chart or of a subchart vendored under its `charts/`: the files `helm template` used. */

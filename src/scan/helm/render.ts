@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { extractKubernetes } from '../kubernetes/extract.js';
 import type { Finding } from '../types.js';
 import { missingDependencies, withoutDependencies } from './dependencies.js';
@@ -26,12 +26,12 @@ export const helmInstallHint = 'helm is not on PATH: templates were not rendered
 export const renderKubeVersion = 'v1.35.0';
 
 /**
- * Renders a chart offline with its default values: `helm template` reads the chart and its vendored `charts/`
+ * Renders a chart offline with its default values (plus `valuesFiles`, in order): `helm template` reads the chart and its vendored `charts/`
  * and never touches the network. Declared dependencies that are not vendored are left out (helm would refuse the
  * whole chart); `unrendered` names those the default values enable. A chart that takes longer than `timeoutMs`
  * is reported, not waited for.
  */
-export function renderChart(chart: string, timeoutMs = 20_000): RenderResult {
+export function renderChart(chart: string, timeoutMs = 20_000, valuesFiles: readonly string[] = []): RenderResult {
   const missing = missingDependencies(chart);
   let folder = chart;
   let scratch: string | undefined;
@@ -44,7 +44,8 @@ export function renderChart(chart: string, timeoutMs = 20_000): RenderResult {
     writeFileSync(file, withoutDependencies(readFileSync(file, 'utf8'), missing.missing));
   }
   try {
-    const result = spawnSync('helm', ['template', 'scan', folder, '--kube-version', renderKubeVersion], {
+    const values = valuesFiles.flatMap((file) => ['--values', resolve(file)]);
+    const result = spawnSync('helm', ['template', 'scan', folder, '--kube-version', renderKubeVersion, ...values], {
       encoding: 'utf8',
       timeout: timeoutMs,
       maxBuffer: 64 * 1024 * 1024,
