@@ -27,7 +27,7 @@ import {
 } from '../registry/manifest.js';
 import { apiHost } from '../registry/transport.js';
 import { Limiter } from './limiter.js';
-import { type CopyRequest, cosignTags, referrersFallbackTag, selectChildren, sourceNotFound, sourceSelector, targetTag } from './plan.js';
+import { type CopyRequest, cosignTags, isArtifactIndex, referrersFallbackTag, selectChildren, sourceNotFound, sourceSelector, targetTag } from './plan.js';
 
 export interface CopyOptions {
   /** Images copied at once, and blob transfers at once across all images (default 4). */
@@ -226,7 +226,8 @@ class CopyEngine {
       if (depth > 4) {
         throw new MirrorhookError('MH_REGISTRY_MANIFEST_INVALID', `${context.image}: indexes nested more than 4 deep`);
       }
-      const wanted = depth === 0 && platforms.length > 0 ? selectChildren(manifest.parsed.manifests, platforms) : manifest.parsed.manifests;
+      const filter = depth === 0 && platforms.length > 0 && !isArtifactIndex(manifest.parsed.manifests);
+      const wanted = filter ? selectChildren(manifest.parsed.manifests, platforms) : manifest.parsed.manifests;
       children = await Promise.all(wanted.map((child) => this.#fetchTree(context, child.digest, [], depth + 1)));
     }
     return { digest: manifest.digest, bytes: manifest.bytes, mediaType: manifest.mediaType, parsed: manifest.parsed, children };
@@ -246,8 +247,8 @@ class CopyEngine {
 
   /** With --platform: one match becomes the image itself; several make a smaller index (a new digest). */
   #applyPlatformFilter(context: ImageContext, root: ManifestNode, platforms: readonly Platform[]): ManifestNode {
-    if (root.parsed.kind !== 'index') {
-      this.#warn(context, `--platform does not apply: ${context.image} is a single-platform image; copied as it is`);
+    if (root.parsed.kind !== 'index' || isArtifactIndex(root.parsed.manifests)) {
+      this.#warn(context, `--platform does not apply: ${context.image} is ${root.parsed.kind === 'index' ? 'an index of artifacts without platforms' : 'a single-platform image'}; copied as it is`);
       return root;
     }
     const all = root.parsed.manifests;

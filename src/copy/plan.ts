@@ -96,6 +96,14 @@ export function selectChildren(manifests: readonly Descriptor[], platforms: read
   );
 }
 
+/**
+ * An index none of whose children names a platform: a set of OCI artifacts (model variants, bundles), not a
+ * multi-platform image. `--platform` has nothing to choose in it, so it is copied whole.
+ */
+export function isArtifactIndex(manifests: readonly Descriptor[]): boolean {
+  return manifests.length > 0 && manifests.every((child) => child.platform === undefined);
+}
+
 /** True for buildx attestation manifests inside an index. */
 export function isAttestation(descriptor: Descriptor): boolean {
   return descriptor.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest';

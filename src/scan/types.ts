@@ -11,6 +11,11 @@ export const ScanSkipReason = {
   invalidReference: 'invalid-reference',
   /** A kustomization `images:` entry redirects this reference at build time; the kustomization is what changes. */
   kustomizeOverride: 'kustomize-override',
+  /**
+   * A Helm values image that `helm template` with the chart's default values does not deploy: disabled by default,
+   * or the templates assemble the name from other keys. Listing it would name an image nobody pulls.
+   */
+  notDeployed: 'not-deployed',
 } as const;
 export type ScanSkipReason = (typeof ScanSkipReason)[keyof typeof ScanSkipReason];
 

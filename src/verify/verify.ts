@@ -38,6 +38,8 @@ export interface Violation {
 export interface VerifyReport {
   readonly violations: readonly Violation[];
   readonly runningContainers: number;
+  /** Image volumes of Pods with a running container (mounted, so pulled). */
+  readonly mountedVolumes: number;
   readonly recentPulls: number;
 }
 
@@ -49,6 +51,7 @@ export interface VerifyReport {
 export function verifyCluster(pods: readonly PodLike[], pulls: readonly PullRecord[], since: Date, mapper: Mapper): VerifyReport {
   const violations: Violation[] = [];
   let runningContainers = 0;
+  let mountedVolumes = 0;
   for (const pod of pods) {
     const namespace = pod.metadata?.namespace ?? '';
     const name = pod.metadata?.name ?? '';
@@ -74,6 +77,7 @@ export function verifyCluster(pods: readonly PodLike[], pulls: readonly PullReco
     // Image volumes have no status of their own: a Pod with a running container has every image volume mounted.
     if (podRuns) {
       for (const volume of positions.filter((position) => position.list === volumeList)) {
+        mountedVolumes += 1;
         const source = outsideMirror(mapper, volume.image);
         if (source !== undefined) violations.push({ what: 'running', namespace, pod: name, container: volume.name, image: volume.image, source, count: 1, last: undefined });
       }
@@ -92,7 +96,7 @@ export function verifyCluster(pods: readonly PodLike[], pulls: readonly PullReco
     (left, right) =>
       compare(left.namespace, right.namespace) || compare(left.pod, right.pod) || compare(left.what, right.what) || compare(left.container, right.container),
   );
-  return { violations, runningContainers, recentPulls };
+  return { violations, runningContainers, mountedVolumes, recentPulls };
 }
 
 const volumeList: ImageList = 'volumes';

@@ -1,8 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { runCommand } from '../support/cli.js';
@@ -141,6 +142,56 @@ describe('mirrorhook policy binauthz', () => {
     expect(result.stderr).toBe(
       '2 Dockerfile and compose references not evaluated: Binary Authorization admits Pods, not builds\n1 templated references not evaluated (mirrorhook scan lists them)\n',
     );
+  });
+
+  it('simulates image volumes and what a chart deploys; images the repository builds are counted, not evaluated', async () => {
+    const tree = join(dir, 'repo-volumes');
+    await mkdir(join(tree, 'k8s'), { recursive: true });
+    await mkdir(join(tree, 'chart', 'templates'), { recursive: true });
+    await writeFile(join(tree, 'skaffold.yaml'), 'apiVersion: skaffold/v4beta11\nkind: Config\nbuild:\n  artifacts:\n    - image: adservice\n');
+    await writeFile(
+      join(tree, 'k8s', 'pod.yaml'),
+      [
+        'apiVersion: v1',
+        'kind: Pod',
+        'metadata: {name: model-server}',
+        'spec:',
+        '  containers:',
+        '    - name: server',
+        '      image: adservice',
+        '  volumes:',
+        '    - name: weights',
+        '      image:',
+        '        reference: ghcr.io/acme/models/tiny:v1',
+        '',
+      ].join('\n'),
+    );
+    await writeFile(join(tree, 'chart', 'Chart.yaml'), 'apiVersion: v2\nname: web\nversion: 0.1.0\nappVersion: "1.27"\n');
+    await writeFile(join(tree, 'chart', 'values.yaml'), 'image:\n  repository: nginx\n  tag: ""\nsidecar:\n  enabled: false\n  image: busybox:1.36\n');
+    await writeFile(
+      join(tree, 'chart', 'templates', 'deployment.yaml'),
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: "{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}"\n',
+    );
+    // The chart is rendered by the shared helm (test/setup/install-tools.sh puts it in .cache/bin).
+    const originalPath = process.env.PATH;
+    process.env.PATH = `${resolve('.cache/bin')}${delimiter}${originalPath ?? ''}`;
+    let result;
+    try {
+      expect(spawnSync('helm', ['version', '--short']).error, 'helm must be on PATH: run test/setup/install-tools.sh').toBeUndefined();
+      result = await cli('policy', 'binauthz', '--config', configFile, '--simulate', tree, '-o', 'json');
+    } finally {
+      process.env.PATH = originalPath;
+    }
+    expect(result.code).toBe(0);
+    const verdicts = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { image: string; verdict: string; location: string });
+    expect(verdicts.map(({ image, verdict, location }) => [image, verdict, location])).toEqual([
+      ['nginx:1.27', 'deny', `${join(tree, 'chart', 'templates', 'deployment.yaml')}:9`],
+      ['ghcr.io/acme/models/tiny:v1', 'deny', `${join(tree, 'k8s', 'pod.yaml')}:11`],
+    ]);
+    expect(result.stderr).toBe('1 references to images the repository builds not evaluated: skaffold, tilt or ko names them at deploy\n');
   });
 
   describe('--simulate --cluster', () => {

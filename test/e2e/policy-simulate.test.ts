@@ -7,7 +7,7 @@ import { createNamespace, kubeConfig, kubeConfigPath } from './harness.js';
 import { runMirrorhook } from './mirrorhook.js';
 
 // `mirrorhook policy binauthz --simulate --cluster` against the real API server: Pods in two namespaces, one of
-// them under its own service account, evaluated with namespace and service-account rules.
+// them under its own service account, evaluated with namespace and service-account rules; an image volume counts.
 
 interface Verdict {
   image: string;
@@ -29,15 +29,20 @@ describe('mirrorhook policy binauthz --simulate --cluster', () => {
     [web, batch] = await Promise.all([createNamespace(), createNamespace()]);
     const core = kubeConfig().makeApiClient(k8s.CoreV1Api);
     await core.createNamespacedServiceAccount({ namespace: batch, body: { metadata: { name: 'builder' } } });
-    const pod = (namespace: string, name: string, images: string[], serviceAccountName?: string) =>
+    const pod = (namespace: string, name: string, images: string[], serviceAccountName?: string, volumes: Record<string, string> = {}) =>
       core.createNamespacedPod({
         namespace,
         body: {
           metadata: { name },
-          spec: { serviceAccountName, containers: images.map((image, index) => ({ name: `c${index}`, image })) },
+          spec: {
+            serviceAccountName,
+            containers: images.map((image, index) => ({ name: `c${index}`, image })),
+            // Image volumes are admitted like containers, so the simulation evaluates them too.
+            volumes: Object.entries(volumes).map(([volume, reference]) => ({ name: volume, image: { reference } })),
+          },
         },
       });
-    await pod(web, 'web-1', ['mirror.e2e.test/mirror/docker.io/library/nginx:1.25', 'redis:7']);
+    await pod(web, 'web-1', ['mirror.e2e.test/mirror/docker.io/library/nginx:1.25', 'redis:7'], undefined, { model: 'ghcr.io/acme/models/tiny:v1' });
     await pod(web, 'web-2', ['redis:7']);
     await pod(batch, 'job-1', ['quay.io/team/job:1', 'gcr.io/vetted/tool:2'], 'builder');
     await pod(batch, 'job-2', ['quay.io/team/job:1']);
@@ -67,6 +72,7 @@ describe('mirrorhook policy binauthz --simulate --cluster', () => {
       [
         ['mirror.e2e.test/mirror/docker.io/library/nginx:1.25', 'allow', 'allowlist', `pod ${web}/web-1`],
         ['redis:7', 'deny', 'defaultAdmissionRule', `pod ${web}/web-1 (+1 more)`],
+        ['ghcr.io/acme/models/tiny:v1', 'deny', 'defaultAdmissionRule', `pod ${web}/web-1`],
         ['quay.io/team/job:1', 'allow', `kubernetesServiceAccountAdmissionRules.${batch}:builder`, `pod ${batch}/job-1`],
         ['gcr.io/vetted/tool:2', 'allow', 'allowlist', `pod ${batch}/job-1`],
         ['quay.io/team/job:1', 'deny', 'defaultAdmissionRule', `pod ${batch}/job-2`],

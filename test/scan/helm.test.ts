@@ -1,4 +1,7 @@
-import { delimiter, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { planRewrite } from '../../src/rewrite/plan.js';
 import { scanPaths } from '../../src/scan/files.js';
@@ -35,6 +38,25 @@ describe('Helm values', () => {
     const [finding] = extractHelmValues(text, undefined).findings;
     expect(finding?.reference).toBe('registry.corp.example/bitnami/redis:7');
     expect(finding?.edit.kind).toBe('none');
+  });
+
+  it('reads the registry conventions of kyverno (defaultRegistry, global.image.registry) and cert-manager (imageRegistry/imageNamespace/name)', () => {
+    const kyverno = 'global:\n  image:\n    registry: ~\nimage:\n  registry: ~\n  defaultRegistry: reg.kyverno.io\n  repository: kyverno/kyverno\n  tag: ~\n';
+    expect(extractHelmValues(kyverno, 'v1.19.1').findings.map((finding) => [finding.reference, finding.edit.kind])).toEqual([['reg.kyverno.io/kyverno/kyverno:v1.19.1', 'registry-repository']]);
+    const overridden = kyverno.replace('registry: ~\nimage', 'registry: corp.example\nimage');
+    expect(extractHelmValues(overridden, 'v1.19.1').findings.map((finding) => [finding.reference, finding.edit.kind])).toEqual([['corp.example/kyverno/kyverno:v1.19.1', 'none']]);
+    const certManager = 'imageRegistry: quay.io\nimageNamespace: jetstack\nimage:\n  name: cert-manager-controller\n  repository: ""\n';
+    expect(extractHelmValues(certManager, 'v1.21.2').findings.map((finding) => [finding.reference, finding.edit.kind])).toEqual([['quay.io/jetstack/cert-manager-controller:v1.21.2', 'repository']]);
+    // Such charts take a non-empty repository whole: rewrite writes the mirror repository into the empty one.
+    const scan = scanText('values.yaml', certManager, mapper, { name: 'helm-values', matches: () => true, mayContainImages: () => true, extract: (value) => extractHelmValues(value, 'v1.21.2') });
+    expect(planRewrite(scan, certManager, mapper).rewritten).toBe(certManager.replace('repository: ""', 'repository: "mirror.example.com/m/quay.io/jetstack/cert-manager-controller"'));
+    const withoutRepository = certManager.replace('  repository: ""\n', '');
+    expect(extractHelmValues(withoutRepository, 'v1.21.2').findings.map((finding) => finding.edit.kind)).toEqual(['none']);
+    const gatekeeper = 'image:\n  repository: openpolicyagent/gatekeeper\n  crdRepository: openpolicyagent/gatekeeper-crds\n  release: v3.23.1\n';
+    expect(extractHelmValues(gatekeeper, 'v3.23.1').findings.map((finding) => [finding.name, finding.reference])).toEqual([
+      ['image', 'openpolicyagent/gatekeeper:v3.23.1'],
+      ['image.crdRepository', 'openpolicyagent/gatekeeper-crds:v3.23.1'],
+    ]);
   });
 
   it('rewrites registry and repository of a block consistently, keeping tag, digest and comments', () => {
@@ -84,5 +106,66 @@ describe('a chart in a scanned tree', () => {
     expect(skips).toEqual([
       { file: `${chart}/Chart.yaml`, line: 1, skipReason: 'not-rendered', detail: 'helm is not on PATH: templates were not rendered (install helm 3, https://helm.sh/docs/intro/install/)' },
     ]);
+  });
+});
+
+describe('a chart with a packaged (.tgz) subchart', () => {
+  it('counts the archive as vendored, renders it with the parent values and lists what it deploys', () => {
+    withHelm();
+    const root = mkdtempSync(join(tmpdir(), 'tgz-chart-'));
+    try {
+      const sub = join(root, 'src', 'cache');
+      mkdirSync(join(sub, 'templates'), { recursive: true });
+      writeFileSync(join(sub, 'Chart.yaml'), 'apiVersion: v2\nname: cache\nversion: 0.1.0\n');
+      writeFileSync(join(sub, 'values.yaml'), 'image:\n  repository: redis\n  tag: "7.0"\n');
+      writeFileSync(join(sub, 'templates', 'pod.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata: {name: cache}\nspec:\n  containers:\n    - name: redis\n      image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"\n');
+      const parent = join(root, 'app');
+      mkdirSync(join(parent, 'charts'), { recursive: true });
+      mkdirSync(join(parent, 'templates'));
+      writeFileSync(join(parent, 'Chart.yaml'), 'apiVersion: v2\nname: app\nversion: 1.0.0\ndependencies:\n  - name: cache\n    version: 0.1.0\n  - name: extras\n    version: 1.0.0\n    repository: https://charts.example.invalid\n    condition: extras.enabled\n');
+      writeFileSync(join(parent, 'values.yaml'), 'image: nginx:1.27\ncache:\n  image:\n    tag: "7.2"\nextras:\n  enabled: false\n');
+      writeFileSync(join(parent, 'templates', 'pod.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata: {name: app}\nspec:\n  containers:\n    - name: web\n      image: {{ .Values.image }}\n');
+      const packaged = spawnSync('helm', ['package', sub, '-d', join(parent, 'charts')], { encoding: 'utf8' });
+      expect(packaged.status, packaged.stderr).toBe(0);
+      const files = scanPaths([parent], mapper).files;
+      expect(files.flatMap((file) => file.skips)).toEqual([]);
+      const listed = files.flatMap((file) => file.occurrences).filter((occurrence) => occurrence.skipReason === undefined && occurrence.standing === 'third-party');
+      expect([...new Set(listed.map((occurrence) => occurrence.source))].sort()).toEqual(['docker.io/library/nginx:1.27', 'docker.io/library/redis:7.2']);
+      expect(listed.find((occurrence) => occurrence.source === 'docker.io/library/redis:7.2')?.file).toBe(join(parent, 'charts', 'cache', 'templates', 'pod.yaml'));
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a chart with an alternative values file', () => {
+  it('renders it too: what it switches on is listed, what it names but does not deploy is not-deployed', () => {
+    withHelm();
+    const root = mkdtempSync(join(tmpdir(), 'values-prod-'));
+    try {
+      mkdirSync(join(root, 'templates'));
+      writeFileSync(join(root, 'Chart.yaml'), 'apiVersion: v2\nname: web\nversion: 0.1.0\nappVersion: "1.27"\n');
+      writeFileSync(join(root, 'values.yaml'), 'image:\n  repository: nginx\n  tag: ""\nsidecar:\n  enabled: false\n  image: busybox:1.36\n');
+      writeFileSync(join(root, 'values-prod.yaml'), 'image:\n  tag: 1.27-alpine\nsidecar:\n  enabled: true\nunused:\n  image: redis:7\n');
+      writeFileSync(
+        join(root, 'templates', 'pod.yaml'),
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n    - name: web\n      image: "{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}"\n{{- if .Values.sidecar.enabled }}\n    - name: sidecar\n      image: {{ .Values.sidecar.image }}\n{{- end }}\n',
+      );
+      const occurrences = scanPaths([root], mapper).files.flatMap((file) => file.occurrences);
+      const listed = occurrences.filter((occurrence) => occurrence.skipReason === undefined && occurrence.standing === 'third-party');
+      expect([...new Set(listed.map((occurrence) => occurrence.source))].sort()).toEqual([
+        'docker.io/library/busybox:1.36',
+        'docker.io/library/nginx:1.27',
+        'docker.io/library/nginx:1.27-alpine',
+      ]);
+      const values = occurrences.filter((occurrence) => occurrence.format === 'helm-values');
+      expect(values.map((occurrence) => [occurrence.file.slice(root.length + 1), occurrence.name, occurrence.skipReason ?? null, occurrence.edit.kind])).toEqual([
+        ['values-prod.yaml', 'unused.image', 'not-deployed', 'none'],
+        ['values.yaml', 'image', null, 'repository'],
+        ['values.yaml', 'sidecar.image', null, 'reference'],
+      ]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

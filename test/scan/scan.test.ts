@@ -22,10 +22,20 @@ describe('scanText', () => {
   });
 
   it('turns a parse failure into one skip that says where and how many errors followed', () => {
-    const scan = scanText('chart/templates/x.yaml', '{{- if .Values.on }}\nkind: Pod\nspec: {containers: [{image: a}]}\n{{- end }}\n', testMapper());
+    const scan = scanText('deploy/x.yaml', 'kind: Pod\nspec: {containers: [{image: a}]\nmetadata: {name: x}\n', testMapper());
     expect(scan.occurrences).toEqual([]);
     expect(scan.skips).toHaveLength(1);
-    expect(scan.skips[0]).toMatchObject({ file: 'chart/templates/x.yaml', line: 1, skipReason: 'unparsable' });
+    expect(scan.skips[0]).toMatchObject({ file: 'deploy/x.yaml', skipReason: 'unparsable' });
+  });
+
+  it('reads a Go template found without its Chart.yaml as a template: templated or literal, never unparsable', () => {
+    const text = '{{- if .Values.on }}\nkind: Pod\nspec:\n  containers:\n    - image: {{ .Values.image }}\n    - image: busybox:1.36\n{{- end }}\n';
+    const scan = scanText('chart/templates/x.yaml', text, testMapper());
+    expect(scan.skips).toEqual([]);
+    expect(scan.occurrences.map((occurrence) => [occurrence.image, occurrence.skipReason ?? null])).toEqual([
+      ['{{ .Values.image }}', 'templated'],
+      ['busybox:1.36', null],
+    ]);
   });
 });
 
@@ -60,6 +70,8 @@ describe('scanPaths over examples/', () => {
         'quay.io/prometheus/nginx-exporter:1.1.0',
         'docker.io/example/shop:3.2.1',
         'docker.io/library/haproxy@sha256:0d5d2bd1d2b2cbd8b1ad5cb8b4ab8e1de39f4bde1d0b28c6c1b3e2b0e6a6d2f1',
+        // examples/helm-chart/templates/sidecar.yaml: a Go template (no Chart.yaml next to it) with a literal image.
+        'docker.io/envoyproxy/envoy:v1.30.1',
       ]),
     );
     const all = result.files.flatMap((file) => file.occurrences);
@@ -71,7 +83,7 @@ describe('scanPaths over examples/', () => {
     const base = all.filter((occurrence) => occurrence.file === 'examples/kustomize/base/deployment.yaml');
     expect(base.map((occurrence) => occurrence.skipReason)).toEqual(['kustomize-override', 'kustomize-override']);
     const skips = result.files.flatMap((file) => file.skips);
-    expect(skips.map((skip) => [skip.file, skip.skipReason])).toEqual([['examples/helm-chart/templates/sidecar.yaml', 'unparsable']]);
+    expect(skips).toEqual([]);
   });
 
   it('reports a path that does not exist as bad usage', () => {

@@ -8,6 +8,7 @@
 #                    version changes; kube-apiserver from test/e2e/kube/.
 #   Go modules       CRDs into .cache/crds: OpenShift's ImageDigestMirrorSet/ImageTagMirrorSet (e2e) and the
 #                    prometheus-operator's ServiceMonitor/PrometheusRule (deploy/monitoring checks).
+#   Helm charts      real public charts into .cache/charts (test/setup/fetch-charts.sh).
 # A tool that cannot be installed stops the run here with the reason: no test silently skips for want of it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -84,6 +85,9 @@ if [ "$(cat "$crds/.prometheus-operator.version" 2>/dev/null)" != "$operator_ver
   done
   echo "$operator_version" > "$crds/.prometheus-operator.version"
 fi
+
+# Real public charts for test/scan/real-charts.test.ts, pinned, from the Go module proxy.
+test/setup/fetch-charts.sh "$root/.cache/charts"
 
 if [ -x test/e2e/kube/build.sh ]; then
   test/e2e/kube/build.sh "$bin"

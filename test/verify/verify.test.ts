@@ -43,7 +43,7 @@ describe('verifyCluster', () => {
       since,
       testMapper(),
     );
-    expect(report).toEqual({ violations: [], runningContainers: 2, recentPulls: 1 });
+    expect(report).toEqual({ violations: [], runningContainers: 2, mountedVolumes: 0, recentPulls: 1 });
   });
 
   it('lists running containers by the image the Pod asked for, and recent pulls with their count', () => {
@@ -60,6 +60,27 @@ describe('verifyCluster', () => {
     ]);
     expect(report.runningContainers).toBe(3);
     expect(report.recentPulls).toBe(3);
+  });
+
+  it('checks the image volumes of a running Pod as volume/<name>, and not those of a Pod that does not run yet', () => {
+    const withVolumes = (pod: PodLike, volumes: Record<string, string>): PodLike => ({
+      ...pod,
+      spec: { ...(pod.spec as object), volumes: Object.entries(volumes).map(([name, reference]) => ({ name, image: { reference } })) },
+    });
+    const report = verifyCluster(
+      [
+        withVolumes(runningPod('ml', 'server', { app: 'mirror.example.com/m/docker.io/library/nginx:1.25' }), {
+          weights: 'ghcr.io/acme/models/tiny:v1',
+          config: 'mirror.example.com/m/ghcr.io/acme/bundle:v1',
+        }),
+        withVolumes(runningPod('ml', 'pending', { app: 'mirror.example.com/m/docker.io/library/nginx:1.25' }, false), { weights: 'ghcr.io/acme/models/tiny:v1' }),
+      ],
+      [],
+      since,
+      testMapper(),
+    );
+    expect(report.violations.map((violation) => [violation.pod, violation.container, violation.source])).toEqual([['server', 'volume/weights', 'ghcr.io/acme/models/tiny:v1']]);
+    expect(report.mountedVolumes).toBe(2);
   });
 
   it('counts an invalid reference as not from the mirror', () => {

@@ -18,6 +18,7 @@ import {
   simulatePolicy,
 } from '../../policy/index.js';
 import { type ScanResult, scanPaths } from '../../scan/files.js';
+import { Standing } from '../../scan/classify.js';
 import {
   type Command,
   type CommandIo,
@@ -169,9 +170,10 @@ Examples:
       const { listAllPods, podInventory } = await import('../../policy/cluster.js');
       inventory = podInventory(await listAllPods(loadKubeConfig(values.kubeconfig, io.env))());
     } else {
-      const { items, templated, buildTime } = fileInventory(scanPaths(rest, createMapper(config)));
+      const { items, templated, buildTime, built } = fileInventory(scanPaths(rest, createMapper(config)));
       inventory = items;
       if (buildTime > 0) io.stderr.write(`${buildTime} Dockerfile and compose references not evaluated: Binary Authorization admits Pods, not builds\n`);
+      if (built > 0) io.stderr.write(`${built} references to images the repository builds not evaluated: skaffold, tilt or ko names them at deploy\n`);
       if (templated > 0) io.stderr.write(`${templated} templated references not evaluated (mirrorhook scan lists them)\n`);
     }
     reportSimulation(policy, inventory, clusterId, format, io);
@@ -179,24 +181,30 @@ Examples:
   },
 };
 
-/** Formats whose images a cluster admits; Dockerfiles and compose files name build-time and local images. */
-const admittedFormats: ReadonlySet<string> = new Set(['kubernetes', 'kustomize']);
+/** Formats whose images a cluster admits; Dockerfiles, compose and CI files name build-time and local images. */
+const admittedFormats: ReadonlySet<string> = new Set(['kubernetes', 'kustomize', 'helm-rendered', 'helm-values', 'helm-template']);
 
 /** Every image the scanned files make a cluster run, where it is written; the rest is counted, not evaluated. */
-function fileInventory(scan: ScanResult): { items: InventoryItem[]; templated: number; buildTime: number } {
+function fileInventory(scan: ScanResult): { items: InventoryItem[]; templated: number; buildTime: number; built: number } {
   const items: InventoryItem[] = [];
   let templated = 0;
   let buildTime = 0;
-  for (const file of scan.files) {
-    for (const occurrence of file.occurrences) {
-      // An image a kustomization redirects is not what is pulled; the kustomization's entry is.
-      if (occurrence.skipReason === 'kustomize-override') continue;
-      if (!admittedFormats.has(occurrence.format)) buildTime += 1;
-      else if (occurrence.reference === undefined) templated += 1;
-      else items.push({ image: occurrence.reference, location: `${occurrence.file}:${occurrence.line}` });
-    }
+  let built = 0;
+  const occurrences = scan.files.flatMap((file) => file.occurrences);
+  // A rendered chart is evaluated once, by what helm rendered; its values and template lines name the same images.
+  const rendered = new Set(occurrences.flatMap((occurrence) => (occurrence.format === 'helm-rendered' && occurrence.source !== undefined ? [occurrence.source] : [])));
+  const renderedFiles = new Set(occurrences.flatMap((occurrence) => (occurrence.format === 'helm-rendered' ? [occurrence.file] : [])));
+  for (const occurrence of occurrences) {
+    // An image a kustomization redirects is not what is pulled; the kustomization's entry is. A values image the
+    // chart does not deploy is not admitted at all.
+    if (occurrence.skipReason === 'kustomize-override' || occurrence.skipReason === 'not-deployed') continue;
+    if (!admittedFormats.has(occurrence.format)) buildTime += 1;
+    else if (occurrence.standing === Standing.built) built += 1;
+    else if (occurrence.reference === undefined) templated += renderedFiles.has(occurrence.file) ? 0 : 1;
+    else if (occurrence.format.startsWith('helm-') && occurrence.format !== 'helm-rendered' && occurrence.source !== undefined && rendered.has(occurrence.source)) continue;
+    else items.push({ image: occurrence.reference, location: `${occurrence.file}:${occurrence.line}` });
   }
-  return { items, templated, buildTime };
+  return { items, templated, buildTime, built };
 }
 
 /** `KEY=MODE` flags into a rule map; every bad one is added to `problems`. */

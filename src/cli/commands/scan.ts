@@ -94,9 +94,14 @@ function printFiles(io: CommandIo, format: ScanOutput, occurrences: readonly Occ
   const rendered = new Set(occurrences.filter((occurrence) => occurrence.format === 'helm-rendered').map((occurrence) => occurrence.file));
   for (const occurrence of occurrences) {
     if (occurrence.skipReason === 'templated' && rendered.has(occurrence.file)) continue;
-    if (occurrence.skipReason !== undefined && occurrence.skipReason !== 'kustomize-override') {
+    if (occurrence.skipReason !== undefined && occurrence.skipReason !== 'kustomize-override' && occurrence.skipReason !== 'not-deployed') {
       io.stderr.write(`mirrorhook scan: skipped ${occurrence.file}:${occurrence.line}: ${occurrence.skipReason}: ${occurrence.image}\n`);
     }
+  }
+  // A chart's optional parts are many (cilium: a dozen): one line, the places are in --output json.
+  const notDeployed = occurrences.filter((occurrence) => occurrence.skipReason === 'not-deployed');
+  if (notDeployed.length > 0) {
+    io.stderr.write(`mirrorhook scan: ${notDeployed.length} Helm chart images skipped as not-deployed: helm template with the default values does not deploy them\n`);
   }
   const built = occurrences.filter((occurrence) => occurrence.standing === Standing.built);
   if (built.length > 0) {

@@ -64,15 +64,19 @@ Example:
         ),
       );
     }
-    const running = report.violations.filter((violation) => violation.what === 'running').length;
+    const isVolume = (violation: { container: string }): boolean => violation.container.startsWith('volume/');
+    const running = report.violations.filter((violation) => violation.what === 'running' && !isVolume(violation)).length;
+    const volumes = report.violations.filter((violation) => violation.what === 'running' && isVolume(violation)).length;
     const pulled = report.violations.filter((violation) => violation.what === 'pulled').reduce((sum, violation) => sum + violation.count, 0);
+    // Image volumes are named only where there are some, so the usual message stays as it was.
+    const mounted = (count: string): string => (report.mountedVolumes > 0 ? `, ${count}${report.mountedVolumes} image volumes` : '');
     if (report.violations.length > 0) {
       throw new MirrorhookError(
         'MH_VERIFY_NOT_MIRRORED',
-        `${running} of ${report.runningContainers} running containers and ${pulled} of ${report.recentPulls} pulls since ${values.since ?? '1h'} ago are not from ${mirror}`,
+        `${running} of ${report.runningContainers} running containers${mounted(`${volumes} of `)} and ${pulled} of ${report.recentPulls} pulls since ${values.since ?? '1h'} ago are not from ${mirror}`,
       );
     }
-    io.stderr.write(`mirrorhook verify: all ${report.runningContainers} running containers and ${report.recentPulls} pulls since ${values.since ?? '1h'} ago come from ${mirror} (or are left out by sources:)\n`);
+    io.stderr.write(`mirrorhook verify: all ${report.runningContainers} running containers${mounted('')} and ${report.recentPulls} pulls since ${values.since ?? '1h'} ago come from ${mirror} (or are left out by sources:)\n`);
     return 0;
   },
 };

@@ -3,7 +3,8 @@ import { parseDocument } from 'yaml';
 import type { Mapper } from '../../mapping/index.js';
 import { type FileScan, type Occurrence, place } from '../scan.js';
 import { FileSkipReason, type Format } from '../types.js';
-import { renderChart } from './render.js';
+import { markUnrenderedTemplates, reconcileValues } from './reconcile.js';
+import { type Rendered, renderChart } from './render.js';
 import { extractHelmTemplate } from './templates.js';
 import { extractHelmValues } from './values.js';
 
@@ -53,38 +54,76 @@ export function chartFormatFor(path: string, charts: readonly Chart[]): Format |
 
 /**
  * Adds what `helm template` deploys for each top-level chart (a subchart renders with its parent), attributed to
- * the template file it comes from. These occurrences report; rewrite changes the values and templates instead.
- * When helm cannot render, the chart's Chart.yaml gets one `not-rendered` skip that says why.
+ * the template file it comes from: once with the default values, and once more with each alternative values file
+ * next to them (`values-prod.yaml`), which deploys what it names in that environment. These occurrences report;
+ * rewrite changes the values and templates instead. When helm cannot render, the chart's Chart.yaml (or the
+ * alternative values file) gets one `not-rendered` skip that says why.
  */
 export function addRendered(scans: readonly FileScan[], charts: readonly Chart[], mapper: Mapper): FileScan[] {
   const result = [...scans];
   const index = new Map(result.map((scan, position) => [scan.file, position]));
+  const skip = (file: string, detail: string): void => {
+    result.push({ file, format: 'helm-chart', occurrences: [], skips: [{ file, line: 1, skipReason: FileSkipReason.notRendered, detail }], links: [] });
+  };
   for (const chart of charts) {
     if (charts.some((other) => other !== chart && toPosix(chart.folder).startsWith(`${toPosix(other.folder)}/charts/`))) continue;
     const rendered = renderChart(chart.folder);
     if (!rendered.ok) {
-      const file = posix.join(chart.folder, 'Chart.yaml');
-      result.push({ file, format: 'helm-chart', occurrences: [], skips: [{ file, line: 1, skipReason: FileSkipReason.notRendered, detail: rendered.detail }], links: [] });
+      skip(posix.join(chart.folder, 'Chart.yaml'), rendered.detail);
       continue;
     }
-    for (const { file, findings } of rendered.rendered) {
-      const at = index.get(file);
-      const existing = at === undefined ? undefined : result[at];
-      // When the template has one image: line per rendered image, each rendered image points at its line.
-      const lines = existing?.occurrences.filter((occurrence) => occurrence.format === 'helm-template') ?? [];
-      const occurrences: Occurrence[] = findings.map((finding, position) => {
-        const line = lines.length === findings.length ? lines[position] : undefined;
-        const where = { line: line?.line ?? 1, column: line?.column ?? 1 };
-        return place({ ...finding, start: 0, end: 0, edit: { kind: 'none', reason: 'rendered by helm' } }, file, 'helm-rendered', where, mapper);
-      });
-      if (at !== undefined && existing !== undefined) result[at] = { ...existing, occurrences: [...existing.occurrences, ...occurrences] };
-      else {
-        index.set(file, result.length);
-        result.push({ file, format: 'helm-rendered', occurrences, skips: [], links: [] });
-      }
+    if (rendered.unrendered.length > 0) {
+      const detail = `dependencies enabled by default but not vendored in charts/: ${rendered.unrendered.join(', ')}; what they deploy is not listed (run \`helm dependency build\` first)`;
+      skip(posix.join(chart.folder, 'Chart.yaml'), detail);
     }
+    const everyRendering = addOccurrences(result, index, rendered.rendered, mapper);
+    for (const alternate of alternativeValues(result, chart.folder)) {
+      const withAlternate = renderChart(chart.folder, undefined, [alternate]);
+      if (!withAlternate.ok) {
+        skip(alternate, withAlternate.detail);
+        continue;
+      }
+      const sources = addOccurrences(result, index, withAlternate.rendered, mapper);
+      reconcileValues(result, chart.folder, sources, mapper, alternate);
+      everyRendering.push(...sources);
+    }
+    // The defaults underlie every rendering: an image values-prod.yaml switches on is deployed, in prod.
+    reconcileValues(result, chart.folder, everyRendering, mapper);
+    markUnrenderedTemplates(result, chart.folder);
   }
   return result;
+}
+
+/** Files like `values-prod.yaml` or `values.staging.yaml` at the top of a chart that the scan read. */
+function alternativeValues(scans: readonly FileScan[], folder: string): string[] {
+  const prefix = `${toPosix(folder)}/`;
+  return scans
+    .filter((scan) => scan.format === 'helm-values' && toPosix(scan.file).startsWith(prefix))
+    .map((scan) => scan.file)
+    .filter((file) => /^values[.-][^/]+\.ya?ml$/i.test(toPosix(file).slice(prefix.length)));
+}
+
+/** Places rendered findings in the scans of their template files; returns the sources rendered. */
+function addOccurrences(result: FileScan[], index: Map<string, number>, rendered: readonly Rendered[], mapper: Mapper): string[] {
+  const renderedSources: string[] = [];
+  for (const { file, findings } of rendered) {
+    const at = index.get(file);
+    const existing = at === undefined ? undefined : result[at];
+    // When the template has one image: line per rendered image, each rendered image points at its line.
+    const lines = existing?.occurrences.filter((occurrence) => occurrence.format === 'helm-template') ?? [];
+    const occurrences: Occurrence[] = findings.map((finding, position) => {
+      const line = lines.length === findings.length ? lines[position] : undefined;
+      const where = { line: line?.line ?? 1, column: line?.column ?? 1 };
+      return place({ ...finding, start: 0, end: 0, edit: { kind: 'none', reason: 'rendered by helm' } }, file, 'helm-rendered', where, mapper);
+    });
+    for (const occurrence of occurrences) if (occurrence.source !== undefined) renderedSources.push(occurrence.source);
+    if (at !== undefined && existing !== undefined) result[at] = { ...existing, occurrences: [...existing.occurrences, ...occurrences] };
+    else {
+      index.set(file, result.length);
+      result.push({ file, format: 'helm-rendered', occurrences, skips: [], links: [] });
+    }
+  }
+  return renderedSources;
 }
 
 function toPosix(path: string): string {

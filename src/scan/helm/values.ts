@@ -1,4 +1,4 @@
-import { type Node, type Pair, type Scalar, type YAMLMap, isMap, isScalar } from 'yaml';
+import { type Node, type Pair, Scalar, type YAMLMap, isMap, isScalar } from 'yaml';
 import { isTemplated } from '../template.js';
 import { type Edit, type ExtractResult, type Finding, ScanSkipReason } from '../types.js';
 import { mapGet, parseYaml, scalarSpan } from '../yaml.js';
@@ -7,8 +7,12 @@ import { mapGet, parseYaml, scalarSpan } from '../yaml.js';
  * Image blocks in a chart's values files, in the shapes public charts use:
  * - `image: "repo:tag"` (any key `image` or ending in `Image`): the whole reference;
  * - `{registry, repository, tag, digest}`, `{repository, tag}`: the tag defaults to the chart's appVersion when empty;
- * - `{name, tag}` under an image key; maps of such blocks (`images.web.repository`);
- * - `global.imageRegistry`, which overrides every block's registry.
+ * - `{name, tag}` under an image key; maps of such blocks (`images.web.repository`); a second `<x>Repository`
+ *   key in a block, with the block's registry and tag;
+ * - `global.imageRegistry` (or `global.image.registry`), which overrides every block's registry; a block's
+ *   `defaultRegistry` when neither it nor the global one names a registry (kyverno);
+ * - top-level `imageRegistry` and `imageNamespace` joined before a block's `name` when it has no `repository`
+ *   (cert-manager, trust-manager).
  * Each part keeps its own span: rewrite changes the registry and repository in place and leaves tags, digests,
  * comments and layout as written.
  */
@@ -18,8 +22,11 @@ export function extractHelmValues(text: string, appVersion: string | undefined):
   for (const document of documents) {
     if (!isMap(document.contents)) continue;
     const global = mapGet(document.contents, 'global');
-    const globalRegistry = isMap(global) ? stringNode(mapGet(global, 'imageRegistry')) : undefined;
-    const context: Context = { text, appVersion, globalRegistry, findings };
+    const globalImage = isMap(global) ? mapGet(global, 'image') : undefined;
+    const globalRegistry = isMap(global) ? (stringNode(mapGet(global, 'imageRegistry')) ?? (isMap(globalImage) ? stringNode(mapGet(globalImage, 'registry')) : undefined)) : undefined;
+    const rootRegistry = stringNode(mapGet(document.contents, 'imageRegistry'));
+    const rootNamespace = stringNode(mapGet(document.contents, 'imageNamespace'));
+    const context: Context = { text, appVersion, globalRegistry, rootRegistry, rootNamespace, findings };
     visit(document.contents, [], context);
   }
   findings.sort((left, right) => left.start - right.start);
@@ -30,6 +37,8 @@ interface Context {
   readonly text: string;
   readonly appVersion: string | undefined;
   readonly globalRegistry: Scalar | undefined;
+  readonly rootRegistry: Scalar | undefined;
+  readonly rootNamespace: Scalar | undefined;
   readonly findings: Finding[];
 }
 
@@ -47,6 +56,12 @@ function visit(node: Node | null | undefined, path: readonly string[], context: 
       context.findings.push(whole(value, here, context));
     } else if (isMap(value) && blockRepository(value, imageish) !== undefined) {
       context.findings.push(block(value, blockRepository(value, imageish) as Scalar, here, context));
+      // A second repository in the same block shares its registry and tag (gatekeeper's `image.crdRepository`).
+      for (const other of value.items as Pair<unknown, Node | null>[]) {
+        const otherKey = isScalar(other.key) ? String(other.key.value) : '';
+        const otherValue = stringNode(other.value ?? undefined);
+        if (/.Repository$/.test(otherKey) && otherValue !== undefined) context.findings.push(block(value, otherValue, [...here, otherKey], context));
+      }
     } else if (key !== 'global') {
       visit(value, here, context);
     }
@@ -75,16 +90,24 @@ function blockRepository(map: YAMLMap, imageish: boolean): Scalar | undefined {
 }
 
 function block(map: YAMLMap, repository: Scalar, path: readonly string[], context: Context): Finding {
-  const ownRegistry = stringNode(mapGet(map, 'registry'));
-  const registry = context.globalRegistry ?? ownRegistry;
+  const byName = stringNode(mapGet(map, 'repository')) === undefined;
+  const ownRegistry = stringNode(mapGet(map, 'registry')) ?? stringNode(mapGet(map, 'defaultRegistry'));
+  const joined = byName && (context.rootRegistry !== undefined || context.rootNamespace !== undefined);
+  const registry = context.globalRegistry ?? ownRegistry ?? (joined ? context.rootRegistry : undefined);
+  const namespace = joined && context.rootNamespace !== undefined ? `${String(context.rootNamespace.value)}/` : '';
   const tag = textOf(mapGet(map, 'tag'), context.text) || (context.appVersion ?? '');
   const digest = textOf(mapGet(map, 'digest'), context.text);
   const registryText = registry === undefined ? '' : String(registry.value);
-  const image = `${registryText === '' ? '' : `${registryText}/`}${String(repository.value)}${tag === '' ? '' : `:${tag}`}${digest === '' ? '' : `@${digest}`}`;
+  const image = `${registryText === '' ? '' : `${registryText}/`}${namespace}${String(repository.value)}${tag === '' ? '' : `:${tag}`}${digest === '' ? '' : `@${digest}`}`;
   const templated = isTemplated(image);
-  const repositorySpan = scalarSpan(repository, context.text);
+  // Charts that join imageRegistry/imageNamespace/name take a non-empty `repository` instead, whole (cert-manager,
+  // trust-manager): its empty quoted value is where rewrite writes the mirror repository.
+  const emptyRepository = joined && ownRegistry === undefined ? quotedEmpty(mapGet(map, 'repository')) : undefined;
+  const repositorySpan = scalarSpan(emptyRepository ?? repository, context.text);
   let edit: Edit;
   if (templated) edit = { kind: 'none', reason: 'templated values are left to their template' };
+  else if (emptyRepository !== undefined) edit = { kind: 'repository' };
+  else if (joined) edit = { kind: 'none', reason: 'the chart joins imageRegistry, imageNamespace and name: change them together' };
   else if (context.globalRegistry !== undefined && registryText !== '') {
     edit = { kind: 'none', reason: 'global.imageRegistry sets the registry of every image: change it and the repositories together' };
   } else if (repositorySpan.edit.kind === 'none') edit = repositorySpan.edit;
@@ -102,6 +125,10 @@ function block(map: YAMLMap, repository: Scalar, path: readonly string[], contex
     skipReason: templated ? ScanSkipReason.templated : undefined,
     edit,
   };
+}
+
+function quotedEmpty(node: Node | undefined): Scalar | undefined {
+  return isScalar(node) && node.value === '' && (node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE) ? node : undefined;
 }
 
 function stringNode(node: Node | undefined): Scalar | undefined {
