@@ -1,8 +1,5 @@
-import { openArchive, pushArchive } from '../../archive/index.js';
 import { loadConfig } from '../../config/load.js';
-import { createCopyClient } from '../../copy/setup.js';
 import { MirrorhookError } from '../../errors.js';
-import { googleRegistrySetup } from '../../google/index.js';
 import { type Mapper, createMapper, parseMirrorRegistry } from '../../mapping/index.js';
 import { type Command, commonOptions, stoppedError, formatTable, outputOption, parseCommandArgs, parseOutputFormat, writeJsonLine } from '../command.js';
 
@@ -72,6 +69,12 @@ Example:
       mirror: { ...config.mirror, registry: values.to, remotes: {} },
       sources: { include: ['**'], exclude: [] },
     });
+    // The archive reader and the registry client (undici) loads only once there is work: `--help` and bad usage answer without it (ADR 0160).
+    const [{ openArchive, pushArchive }, { createCopyClient }, { googleRegistrySetup }] = await Promise.all([
+      import('../../archive/index.js'),
+      import('../../copy/setup.js'),
+      import('../../google/index.js'),
+    ]);
     // An Artifact Registry --to: ADC tokens when no credentials are given, the repository checked (or created).
     const google = await googleRegistrySetup(config.mirror, { env: io.env });
     // Pushing into the configured mirror's registry: its TLS settings apply unless the flags say otherwise.

@@ -10,7 +10,6 @@ import { parseLogExport } from '../../pulls/logs.js';
 import { renderReportHtml } from '../../report/html.js';
 import { checkMirror, usesFromCluster, usesFromFiles } from '../../report/collect.js';
 import { type ImageUse, type NamespaceMode, type Report, buildReport } from '../../report/model.js';
-import { copyClientForMirror } from '../../report/mirror.js';
 import { inventoryFromObjects } from '../../scan/cluster/inventory.js';
 import { scanPaths } from '../../scan/files.js';
 import { type Command, type CommandIo, commonOptions, outputOption, parseCommandArgs, parseOutputFormat, writeJsonLine } from '../command.js';
@@ -94,6 +93,8 @@ Example:
     let presence;
     if (values.offline !== true) {
       const targets = uses.flatMap((use) => (use.target === null || use.standing === 'left-out' ? [] : [use.target]));
+      // The registry client (undici) loads only when the mirror is asked (ADR 0160).
+      const { copyClientForMirror } = await import('../../report/mirror.js');
       presence = await checkMirror(targets, await copyClientForMirror(config, io.env, io.stopSignal));
     }
     const report = buildReport({ uses, namespaceModes, presence, pulls, audit });

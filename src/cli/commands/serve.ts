@@ -1,14 +1,12 @@
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { mkdir } from 'node:fs/promises';
-import { pino } from 'pino';
-import { writeAtomically } from '../../certs/files.js';
-import { type PemPair, generateCertificateSet } from '../../certs/generate.js';
+import type { PemPair } from '../../certs/generate.js';
 import type { ManagedCertificates } from '../../certs/manage.js';
 import { loadConfig } from '../../config/load.js';
 import { MirrorhookError, describeError } from '../../errors.js';
 import { formatMirrorRegistry, parseMirrorRegistry } from '../../mapping/index.js';
-import { serve } from '../../server/listen.js';
+import type { serve } from '../../server/listen.js';
 import { type Command, commonOptions, parseCommandArgs } from '../command.js';
 import { parseDuration } from '../duration.js';
 
@@ -84,6 +82,14 @@ Example:
     if (!(logLevels as readonly string[]).includes(level)) {
       throw new MirrorhookError('MH_USAGE', `--log-level must be one of ${logLevels.join(', ')}`);
     }
+    // The server, its logger and certificate generation load only now: `serve --help` and a bad flag answer at
+    // once (ADR 0160).
+    const [{ pino }, { serve: listen }, { generateCertificateSet }, { writeAtomically }] = await Promise.all([
+      import('pino'),
+      import('../../server/listen.js'),
+      import('../../certs/generate.js'),
+      import('../../certs/files.js'),
+    ]);
     // Asynchronous writes: the decision log line must not block the admission path on a slow stdout reader.
     const destination = pino.destination({ dest: 1, sync: false });
     const logger = pino({ level, base: { service: 'mirrorhook' } }, destination);
@@ -138,7 +144,7 @@ Example:
       tls = { pair: set.serving };
     }
 
-    const server = await serve({
+    const server = await listen({
       config,
       host: values.host ?? '0.0.0.0',
       port,
