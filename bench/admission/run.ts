@@ -4,6 +4,7 @@
  *
  *   npm run bench:admission            full run (about a minute)
  *   npm run bench:admission -- --smoke short run for CI (numbers are not meaningful, only that it runs)
+ *   npm run bench:admission -- --cli PATH   measure another build of the CLI
  *
  * The load comes from h2load (Debian nghttp2-client), a C client on its own core, so that the server's figures
  * are not the load generator's. Latency percentiles come from h2load's per-request log. Peak RSS is the server
@@ -25,13 +26,16 @@ import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync 
 import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { connect as http2Connect, type ClientHttp2Session } from 'node:http2';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { RegistryClient } from '../../src/registry/index.js';
 import { pushTestImage } from '../../test/support/images.js';
 import { type TestRegistry, startRegistry } from '../../test/support/registry.js';
 
 const smoke = process.argv.includes('--smoke');
 const root = new URL('../../', import.meta.url).pathname;
+// --cli PATH measures another build (e.g. the main branch's, for a before/after pair); default: this checkout's.
+const cliFlag = process.argv.indexOf('--cli');
+const cli = cliFlag === -1 ? join(root, 'dist/cli/main.js') : resolve(process.argv[cliFlag + 1] ?? '');
 const work = mkdtempSync(join(tmpdir(), 'mh-bench-admission-'));
 
 interface Row {
@@ -103,14 +107,14 @@ const certs = join(work, 'certs');
 
 async function startServer(port: number, config: string): Promise<ChildProcess> {
   if (!existsSync(join(certs, 'tls.crt'))) {
-    const generate = spawnSync('node', [join(root, 'dist/cli/main.js'), 'certs', 'generate', '--out', certs, '--ip', '127.0.0.1'], { encoding: 'utf8' });
+    const generate = spawnSync('node', [cli, 'certs', 'generate', '--out', certs, '--ip', '127.0.0.1'], { encoding: 'utf8' });
     if (generate.status !== 0) throw new Error(`certs generate failed: ${generate.stderr}`);
   }
   const configFile = join(work, `config-${port}.yaml`);
   writeFileSync(configFile, config);
   const child = spawn(
     'node',
-    [join(root, 'dist/cli/main.js'), 'serve', '--config', configFile, '--host', '127.0.0.1', '--port', String(port), '--cert', join(certs, 'tls.crt'), '--key', join(certs, 'tls.key'), '--shutdown-delay', '0'],
+    [cli, 'serve', '--config', configFile, '--host', '127.0.0.1', '--port', String(port), '--cert', join(certs, 'tls.crt'), '--key', join(certs, 'tls.key'), '--shutdown-delay', '0'],
     // The decision log goes to a file, as it would to a log collector; it is part of the measured work (and no
     // process of this benchmark reads it while measuring).
     { stdio: ['ignore', openSync(join(work, `serve-${port}.log`), 'w'), 'inherit'], cwd: work },
