@@ -4,6 +4,7 @@
  *
  *   npm run bench:admission            full run (about a minute)
  *   npm run bench:admission -- --smoke short run for CI (numbers are not meaningful, only that it runs)
+ *   npm run bench:admission -- --cli PATH   measure another build of the CLI
  *
  * The load comes from h2load (Debian nghttp2-client), a C client on its own core, so that the server's figures
  * are not the load generator's. Latency percentiles come from h2load's per-request log. Peak RSS is the server
@@ -12,7 +13,12 @@
  * Scenarios: `swap: always` (pure rewriting); `swap: exists` with a warm catalog (every image already known to be
  * in a real loopback mirror registry); `swap: exists` with a cold catalog (every request names images the
  * webhook has never seen, so each admission waits for HEADs on the mirror; sent by a Node HTTP/2 client at a
- * fixed rate, since h2load cannot vary the body). The peer the issue names, k8s-image-swapper, cannot be built
+ * fixed rate, since h2load cannot vary the body).
+ *
+ * The floor: a minimal Go HTTPS server (bench/admission/floor, standard library only, built here into .cache/bin)
+ * with the same TLS settings and certificate, answering every review with the bytes mirrorhook answered for it.
+ * It runs under the same h2load load in the same run, and mirrorhook's p50/p99 and max throughput are printed as
+ * ratios to it: what is left above 1.00x is ours, not the machine's. The peer the issue names, k8s-image-swapper, cannot be built
  * here (its module is refused by the Go module proxy), so no ratio against it is printed.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -20,13 +26,16 @@ import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync 
 import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { connect as http2Connect, type ClientHttp2Session } from 'node:http2';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { RegistryClient } from '../../src/registry/index.js';
 import { pushTestImage } from '../../test/support/images.js';
 import { type TestRegistry, startRegistry } from '../../test/support/registry.js';
 
 const smoke = process.argv.includes('--smoke');
 const root = new URL('../../', import.meta.url).pathname;
+// --cli PATH measures another build (e.g. the main branch's, for a before/after pair); default: this checkout's.
+const cliFlag = process.argv.indexOf('--cli');
+const cli = cliFlag === -1 ? join(root, 'dist/cli/main.js') : resolve(process.argv[cliFlag + 1] ?? '');
 const work = mkdtempSync(join(tmpdir(), 'mh-bench-admission-'));
 
 interface Row {
@@ -98,14 +107,14 @@ const certs = join(work, 'certs');
 
 async function startServer(port: number, config: string): Promise<ChildProcess> {
   if (!existsSync(join(certs, 'tls.crt'))) {
-    const generate = spawnSync('node', [join(root, 'dist/cli/main.js'), 'certs', 'generate', '--out', certs, '--ip', '127.0.0.1'], { encoding: 'utf8' });
+    const generate = spawnSync('node', [cli, 'certs', 'generate', '--out', certs, '--ip', '127.0.0.1'], { encoding: 'utf8' });
     if (generate.status !== 0) throw new Error(`certs generate failed: ${generate.stderr}`);
   }
   const configFile = join(work, `config-${port}.yaml`);
   writeFileSync(configFile, config);
   const child = spawn(
     'node',
-    [join(root, 'dist/cli/main.js'), 'serve', '--config', configFile, '--host', '127.0.0.1', '--port', String(port), '--cert', join(certs, 'tls.crt'), '--key', join(certs, 'tls.key'), '--shutdown-delay', '0'],
+    [cli, 'serve', '--config', configFile, '--host', '127.0.0.1', '--port', String(port), '--cert', join(certs, 'tls.crt'), '--key', join(certs, 'tls.key'), '--shutdown-delay', '0'],
     // The decision log goes to a file, as it would to a log collector; it is part of the measured work (and no
     // process of this benchmark reads it while measuring).
     { stdio: ['ignore', openSync(join(work, `serve-${port}.log`), 'w'), 'inherit'], cwd: work },
@@ -118,6 +127,69 @@ async function startServer(port: number, config: string): Promise<ChildProcess> 
   child.kill();
   throw new Error('mirrorhook serve did not become ready');
 }
+
+/** Builds the Go floor server (standard library only: no module download) into .cache/bin. */
+function buildFloor(): string {
+  const binary = join(root, '.cache/bin/admission-floor');
+  const built = spawnSync('go', ['build', '-o', binary, '.'], { cwd: join(root, 'bench/admission/floor'), encoding: 'utf8' });
+  if (built.error !== undefined || built.status !== 0) {
+    throw new Error(`bench/admission: building the Go floor failed (is Go installed?): ${built.error?.message ?? built.stderr}`);
+  }
+  return binary;
+}
+
+/** What mirrorhook answers for the benchmark's review: the floor sends the same bytes. */
+function captureResponse(port: number): string {
+  const bodyFile = join(work, 'review.json');
+  writeFileSync(bodyFile, review());
+  const result = spawnSync('curl', ['-sk', '--http2', '-H', 'content-type: application/json', '--data-binary', `@${bodyFile}`, `https://127.0.0.1:${port}/mutate`], { encoding: 'utf8' });
+  if (result.status !== 0 || !result.stdout.includes('"AdmissionReview"')) throw new Error(`bench/admission: no AdmissionReview from mirrorhook: ${result.stdout}${result.stderr}`);
+  const file = join(work, 'response.json');
+  writeFileSync(file, result.stdout);
+  return file;
+}
+
+async function withFloor<T>(binary: string, responseFile: string, run: (port: number, pid: number) => Promise<T>): Promise<T> {
+  const port = await freePort();
+  const child = spawn(binary, ['-listen', `127.0.0.1:${port}`, '-cert', join(certs, 'tls.crt'), '-key', join(certs, 'tls.key'), '-response', responseFile], { stdio: ['ignore', 'ignore', 'inherit'] });
+  try {
+    let ready = false;
+    for (let attempt = 0; attempt < 100 && !ready; attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      ready = spawnSync('curl', ['-sk', `https://127.0.0.1:${port}/readyz`], { encoding: 'utf8' }).stdout.includes('ready');
+    }
+    if (!ready) throw new Error('bench/admission: the Go floor did not become ready');
+    return await run(port, child.pid!);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+  }
+}
+
+/** mirrorhook's latency and throughput as multiples of the floor's, measured in the same run. */
+function printFloorRatios(rows: readonly Row[]): void {
+  const find = (scenario: string) => rows.find((row) => row.scenario === scenario);
+  const floorFixed = find(floorFixedScenario);
+  const floorMax = find(floorMaxScenario);
+  if (floorFixed === undefined || floorMax === undefined) return;
+  const ratio = (mine: number, floor: number) => (floor > 0 ? `${(mine / floor).toFixed(2)}x` : '-');
+  console.log('\nagainst the Go floor, same run (latency: lower is better, 1.00x = the floor; throughput: higher is better):');
+  for (const [label, fixed, max] of [
+    ['swap always', 'swap always: fixed 1,000 req/s, 4 conns', 'swap always: max, 4 conns × 8 streams'],
+    ['swap exists, warm catalog', 'swap exists, warm catalog: fixed 1,000 req/s', 'swap exists, warm catalog: max'],
+  ] as const) {
+    const mine = find(fixed);
+    const mineMax = find(max);
+    if (mine === undefined || mineMax === undefined) continue;
+    console.log(
+      `  ${label}: p50 at 1,000 req/s ${ratio(mine.p50, floorFixed.p50)}, p99 ${ratio(mine.p99, floorFixed.p99)} (target <= 1.5x); ` +
+        `max throughput ${ratio(mineMax.rps, floorMax.rps)} (target >= 0.7x)`,
+    );
+  }
+}
+
+const floorFixedScenario = 'Go floor (canned answer): fixed 1,000 req/s';
+const floorMaxScenario = 'Go floor (canned answer): max';
 
 function peakRssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -224,6 +296,7 @@ async function withServer<T>(config: string, run: (port: number, pid: number) =>
 async function main(): Promise<void> {
   requireTool('h2load');
   requireTool('curl');
+  const floorBinary = buildFloor();
   const duration = smoke ? '2' : '15';
   const warmUp = ['-c', '2', '-m', '4', '-n', smoke ? '500' : '5000'];
   const fixedRate = ['-c', '4', '-m', '1', '--rps', '250', '-D', duration];
@@ -239,10 +312,17 @@ async function main(): Promise<void> {
     const always = `mirror:\n  registry: ${mirror.host}/mirror\nswap: always\ncopy: none\n`;
     const exists = `mirror:\n  registry: ${mirror.host}/mirror\nswap: exists\ncopy: none\n`;
     const rows: Row[] = [];
+    let responseFile = '';
     await withServer(always, async (port, pid) => {
+      responseFile = captureResponse(port);
       h2load('warm-up', port, warmUp, pid);
       rows.push(h2load('swap always: fixed 1,000 req/s, 4 conns', port, fixedRate, pid));
       rows.push(h2load('swap always: max, 4 conns × 8 streams', port, maxRate, pid));
+    });
+    await withFloor(floorBinary, responseFile, async (port, pid) => {
+      h2load('warm-up', port, warmUp, pid);
+      rows.push(h2load(floorFixedScenario, port, fixedRate, pid));
+      rows.push(h2load(floorMaxScenario, port, maxRate, pid));
     });
     await withServer(exists, async (port, pid) => {
       h2load('warm-up', port, warmUp, pid);
@@ -256,6 +336,7 @@ async function main(): Promise<void> {
     console.log(`\nbench/admission — ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}${smoke ? ', SMOKE RUN (figures not meaningful)' : ''}`);
     console.log('3-container Pod (1 init + 2), every image rewritten, HTTP/2 over TLS with keep-alive; h2load as client (cold run: Node HTTP/2 client)\n');
     printTable(rows);
+    printFloorRatios(rows);
     console.log('\ntargets: p99 < 2 ms at 1,000 req/s; >= 5,000 req/s at max throughput (informational, never a gate)');
     console.log('k8s-image-swapper: not measured; github.com/estahn/k8s-image-swapper is refused by the Go module proxy on this machine');
   } finally {

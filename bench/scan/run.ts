@@ -22,7 +22,7 @@ const fileCount = Number(values.files ?? (values.smoke === true ? 600 : 20_000))
 const runs = Number(values.runs ?? (values.smoke === true ? 1 : 5));
 const cli = values.cli ?? 'dist/cli/main.js';
 
-if (values.cli === undefined && !existsSync('dist/cli/commands/scan.js')) {
+if (values.cli === undefined && !existsSync('dist/cli/main.js')) {
   const built = spawnSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
   if (built.status !== 0) throw new Error('bench/scan: npm run build failed');
 }

@@ -73,34 +73,52 @@ export function decideContainers(
 }
 
 /**
- * Returns a mutated deep copy of the Pod with rewritten images and the original-images annotation (merged with any
- * earlier one, so reinvocation keeps the first originals).
+ * Returns a mutated copy of the Pod with rewritten images and the original-images annotation (merged with any
+ * earlier one, so reinvocation keeps the first originals). Copy on write: only the objects on a changed path (the
+ * Pod, its spec, a rewritten list and item, metadata and annotations) are new, the rest is shared with `pod`, which
+ * is never modified. A deep copy of every Pod was an eighth of the webhook's CPU under load (ADR 0161).
  */
 export function applyRewrites(pod: PodLike, decisions: readonly ContainerDecision[]): PodLike {
-  const mutated = structuredClone(pod);
+  const spec: Record<string, unknown> = { ...pod.spec };
+  const copiedLists = new Map<ImageList, unknown[]>();
+  const listToChange = (list: ImageList): unknown[] | undefined => {
+    let copy = copiedLists.get(list);
+    if (copy === undefined) {
+      const original = spec[list];
+      if (!Array.isArray(original)) return undefined;
+      copy = [...(original as unknown[])];
+      spec[list] = copy;
+      copiedLists.set(list, copy);
+    }
+    return copy;
+  };
   const originals: Record<string, string> = readOriginalImages(pod);
   let changed = false;
   for (const container of decisions) {
     if (container.decision.action !== Action.rewrite) continue;
     const rewritten = formatReference(container.decision.target);
+    const list = listToChange(container.list);
     if (container.list === 'volumes') {
-      const volume = (mutated.spec?.volumes as Array<{ image?: { reference: string } }>)[container.index];
-      if (volume?.image === undefined) continue;
-      volume.image.reference = rewritten;
+      const volume = list?.[container.index] as { image?: { reference: string } } | undefined;
+      if (list === undefined || volume?.image === undefined) continue;
+      list[container.index] = { ...volume, image: { ...volume.image, reference: rewritten } };
     } else {
-      const target = (mutated.spec?.[container.list] as Array<{ image: string }>)[container.index];
-      if (target === undefined) continue;
-      target.image = rewritten;
+      const target = list?.[container.index] as { image: string } | undefined;
+      if (list === undefined || target === undefined) continue;
+      list[container.index] = { ...target, image: rewritten };
     }
     originals[container.name] ??= container.image;
     changed = true;
   }
-  if (changed) {
-    mutated.metadata ??= {};
-    mutated.metadata.annotations ??= {};
-    mutated.metadata.annotations[annotations.originalImages] = JSON.stringify(sortKeys(originals));
-  }
-  return mutated;
+  if (!changed) return pod;
+  return {
+    ...pod,
+    spec,
+    metadata: {
+      ...pod.metadata,
+      annotations: { ...pod.metadata?.annotations, [annotations.originalImages]: JSON.stringify(sortKeys(originals)) },
+    },
+  };
 }
 
 export function hasSkipLabel(pod: PodLike): boolean {

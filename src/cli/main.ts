@@ -1,5 +1,13 @@
 #!/usr/bin/env node
+import * as nodeModule from 'node:module';
 import { runCli } from './run.js';
+
+// Node 22.1+ can keep compiled code between runs (a command's chunks load after this line); Node 20 has no
+// module.enableCompileCache, so there the call is skipped (ADR 0160).
+const withCompileCache = nodeModule as { enableCompileCache?: () => unknown };
+if (typeof withCompileCache.enableCompileCache === 'function' && process.env.NODE_DISABLE_COMPILE_CACHE === undefined) {
+  withCompileCache.enableCompileCache();
+}
 
 // `mirrorhook scan -o json | head` closes stdout early: that is the reader's choice, not an error of ours.
 for (const stream of [process.stdout, process.stderr]) {

@@ -206,6 +206,26 @@ describe('patch builder properties', () => {
   });
 });
 
+describe('the reviewed Pod', () => {
+  it('is never modified by admit: the patched copy shares only what it leaves alone (ADR 0161)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('nginx', 'quay.io/a/b:c', `${mirror}/docker.io/library/x:1`, 'Bad Image'), { minLength: 1, maxLength: 3 }), fc.boolean(), (images, withVolume) => {
+        const object = pod({
+          containers: images.map((image, index) => ({ name: `c${index}`, image })),
+          initContainers: [{ name: 'init', image: 'busybox' }],
+          annotations: { 'mirrorhook.io/original-images': '{"init":"docker.io/library/busybox:0"}', keep: 'me' },
+        });
+        if (withVolume) (object.spec as Record<string, unknown>).volumes = [{ name: 'models', image: { reference: 'ghcr.io/x/models:1', pullPolicy: 'IfNotPresent' } }];
+        const review = parseAdmissionReview(admissionReview({ object }));
+        const before = structuredClone(review.request.object);
+        admit(review, mapper, 'enforce');
+        expect(review.request.object).toEqual(before);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
 describe('remote repositories (pull-through caches)', () => {
   it('are rewritten without asking the gate, and are no rewrite candidates', async () => {
     const { rewriteCandidates } = await import('../../src/admission/index.js');

@@ -1,11 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import * as k8s from '@kubernetes/client-node';
-import { generateCertificateSet, injectCaBundle, writeCertificateFiles } from '../../certs/index.js';
-import { localDnsNames, localIpAddresses } from '../../certs/local.js';
 import { MirrorhookError } from '../../errors.js';
-import { loadKubeConfig } from '../../kube/client.js';
 import { type Command, commonOptions, integerFlag, parseCommandArgs } from '../command.js';
 
 export const certsCommand: Command = {
@@ -65,6 +61,11 @@ async function generate(argv: readonly string[], io: Parameters<Command['run']>[
     if (isIP(ip) === 0) throw new MirrorhookError('MH_USAGE', `--ip "${ip}" is not an IPv4 or IPv6 address`);
   }
   const days = integerFlag('--days', values.days, 365, 1, 3650);
+  // Loaded here, not at start-up: `certs --help` needs neither node-forge nor the Kubernetes client (ADR 0160).
+  const [{ generateCertificateSet, writeCertificateFiles }, { localDnsNames, localIpAddresses }] = await Promise.all([
+    import('../../certs/index.js'),
+    import('../../certs/local.js'),
+  ]);
   // The local names too: the same files serve `mirrorhook serve` on this machine (curl https://localhost:8443).
   const set = generateCertificateSet({
     service,
@@ -104,6 +105,11 @@ async function inject(argv: readonly string[], io: Parameters<Command['run']>[1]
   } catch (error) {
     throw new MirrorhookError('MH_CERT_INVALID', `${caFile}: ${error instanceof Error ? error.message : String(error)}`);
   }
+  const [k8s, { loadKubeConfig }, { injectCaBundle }] = await Promise.all([
+    import('@kubernetes/client-node'),
+    import('../../kube/client.js'),
+    import('../../certs/inject.js'),
+  ]);
   const kubeConfig = loadKubeConfig(values.kubeconfig, io.env);
   const api = kubeConfig.makeApiClient(k8s.AdmissionregistrationV1Api);
   const result = await injectCaBundle(api, values.webhook, caPem);

@@ -1,10 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { loadConfig } from '../../config/load.js';
-import { type CopyEvent, type CopyResult, copyImages } from '../../copy/executor.js';
+import type { CopyEvent, CopyResult } from '../../copy/executor.js';
 import { type CopyRequest, type RejectedLine, requestsForTags, requestsFromList } from '../../copy/plan.js';
 import { CopyProgress, formatBytes, plainLine, shortDigest } from '../../copy/progress.js';
-import { createCopyClient, dockerConfigFile, resumableUploadAbove } from '../../copy/setup.js';
-import { googleRegistrySetup, repositoryRegistryPath } from '../../google/index.js';
 import { MirrorhookError } from '../../errors.js';
 import { createMapper, parseMirrorRegistry } from '../../mapping/index.js';
 import { type ImageReference, parseReference } from '../../reference/index.js';
@@ -108,6 +106,13 @@ Examples:
     }
 
     const mirror = parseMirrorRegistry(config.mirror.registry);
+    // The registry client (undici) and the copy engine load only once there is something to copy: `copy --help`
+    // and bad usage answer without them (ADR 0160).
+    const [{ copyImages }, { createCopyClient, dockerConfigFile, resumableUploadAbove }, { googleRegistrySetup, repositoryRegistryPath }] = await Promise.all([
+      import('../../copy/executor.js'),
+      import('../../copy/setup.js'),
+      import('../../google/index.js'),
+    ]);
     // Google hosts: ADC tokens when the flags and Docker config have nothing; Artifact Registry repositories
     // checked (and with mirror.createRepository created) before the first push. Nothing is contacted otherwise.
     const google = await googleRegistrySetup(config.mirror, {

@@ -1,5 +1,4 @@
 import { loadConfig } from '../../config/load.js';
-import { createCopyClient, dockerConfigFile } from '../../copy/setup.js';
 import { MirrorhookError } from '../../errors.js';
 import { googleRegistrySetup } from '../../google/index.js';
 import { parseMirrorRegistry } from '../../mapping/index.js';
@@ -50,6 +49,8 @@ Examples:
     const google = await googleRegistrySetup(config.mirror, { env: io.env });
     // On the configured mirror's registry its TLS settings apply unless the flags say otherwise, as for copy.
     const onMirror = repository.domain.toLowerCase() === parseMirrorRegistry(config.mirror.registry).domain.toLowerCase();
+    // The registry client (undici) loads only now: `ls --help` and bad usage answer without it (ADR 0160).
+    const { createCopyClient, dockerConfigFile } = await import('../../copy/setup.js');
     const client = await createCopyClient({
       env: io.env,
       fallbackProviders: [google.credentials],

@@ -7,7 +7,7 @@ import { loadConfig } from '../../config/load.js';
 import { mirrorEndpoint } from '../../containerd/index.js';
 import { MirrorhookError } from '../../errors.js';
 import { parseMirrorRegistry } from '../../mapping/index.js';
-import { registryScheme } from '../../registry/index.js';
+import { registryScheme } from '../../registry/scheme.js';
 import type { CommandIo } from '../command.js';
 
 export async function runDockerConfig(values: { readonly config?: string; readonly hosts?: string; readonly out?: string }, io: CommandIo): Promise<number> {

@@ -15,10 +15,9 @@ import { renderRegistriesConf } from '../../crio/index.js';
 import { renderMirrorSets } from '../../openshift/index.js';
 import { MirrorhookError } from '../../errors.js';
 import { parseMirrorRegistry } from '../../mapping/index.js';
-import { registryScheme } from '../../registry/index.js';
+import { registryScheme } from '../../registry/scheme.js';
 import { type Command, commonOptions, parseCommandArgs } from '../command.js';
 import { basename, dirname } from 'node:path';
-import { runArtifactRegistryConfig } from './mirror-config-artifact-registry.js';
 import { runDockerConfig } from './mirror-config-docker.js';
 
 const formats = ['hosts-toml', 'config-toml', 'bmctl'] as const;
@@ -85,7 +84,8 @@ Examples:
   mirrorhook mirror-config openshift --config examples/mirrorhook.yaml --hosts docker.io,quay.io --no-fallback`,
   async run(argv, io) {
     // Artifact Registry remote repositories take their own flags (mirror-config-artifact-registry.ts).
-    if (argv[0] === 'artifact-registry') return runArtifactRegistryConfig(argv.slice(1), io);
+    // Loaded only for that subcommand: it needs the Google and registry clients, the node formats do not (ADR 0160).
+    if (argv[0] === 'artifact-registry') return (await import('./mirror-config-artifact-registry.js')).runArtifactRegistryConfig(argv.slice(1), io);
     const { values, positionals } = parseCommandArgs(this, argv, options);
     if (values.help) {
       io.stdout.write(`${this.usage}\n`);

@@ -1,7 +1,5 @@
 import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { pullToArchive } from '../../archive/index.js';
-import { createCopyClient } from '../../copy/setup.js';
 import { MirrorhookError } from '../../errors.js';
 import { type ImageReference, parseReference } from '../../reference/index.js';
 import { type Command, commonOptions, stoppedError, formatTable, outputOption, parseCommandArgs, parseOutputFormat, writeJsonLine } from '../command.js';
@@ -51,6 +49,8 @@ Example:
     }
     const references: ImageReference[] = positionals.map((input) => parseReference(input));
     const hosts = [...new Set(references.map((reference) => reference.domain))];
+    // The archive writer and the registry client (undici) loads only once there is work: `--help` and bad usage answer without it (ADR 0160).
+    const [{ pullToArchive }, { createCopyClient }] = await Promise.all([import('../../archive/index.js'), import('../../copy/setup.js')]);
     const client = await createCopyClient({
       env: io.env,
       sourceHosts: hosts,

@@ -1,8 +1,5 @@
-import { openArchive, pushArchive } from '../../archive/index.js';
 import { loadConfig } from '../../config/load.js';
-import { createCopyClient, dockerConfigFile } from '../../copy/setup.js';
 import { MirrorhookError } from '../../errors.js';
-import { googleRegistrySetup } from '../../google/index.js';
 import { type Mapper, createMapper, parseMirrorRegistry } from '../../mapping/index.js';
 import { parseReference } from '../../reference/index.js';
 import { type Command, commonOptions, stoppedError, formatTable, outputOption, parseCommandArgs, parseOutputFormat, writeJsonLine } from '../command.js';
@@ -84,6 +81,13 @@ Examples:
       sources: { include: ['**'], exclude: [] },
     });
     // An Artifact Registry --to: ADC tokens when no credentials are given, the repository checked (or created).
+    // The archive reader and the registry client (undici) load only once there is work: `--help` and bad usage
+    // answer without them (ADR 0160).
+    const [{ openArchive, pushArchive }, { createCopyClient, dockerConfigFile }, { googleRegistrySetup }] = await Promise.all([
+      import('../../archive/index.js'),
+      import('../../copy/setup.js'),
+      import('../../google/index.js'),
+    ]);
     const google = await googleRegistrySetup(config.mirror, { env: io.env });
     // Pushing into the configured mirror's registry: its TLS settings apply unless the flags say otherwise.
     const intoMirror = to.domain.toLowerCase() === parseMirrorRegistry(config.mirror.registry).domain.toLowerCase();

@@ -11,7 +11,6 @@ import { parseLogExport } from '../../pulls/logs.js';
 import { renderReportHtml } from '../../report/html.js';
 import { checkMirror, usesFromCluster, usesFromFiles } from '../../report/collect.js';
 import { type ImageUse, type NamespaceMode, type Report, buildReport } from '../../report/model.js';
-import { copyClientForMirror } from '../../report/mirror.js';
 import { inventoryFromObjects } from '../../scan/cluster/inventory.js';
 import { scanPaths } from '../../scan/files.js';
 import { type Command, type CommandIo, commonOptions, outputOption, parseCommandArgs, parseOutputFormat, writeJsonLine } from '../command.js';
@@ -71,7 +70,8 @@ Example:
     const { config } = await loadConfig(values.config);
     const mapper = createMapper(config);
     // Made before any work: a missing or broken credentials.dockerConfig is bad input, said at start.
-    const mirrorClient = values.offline === true ? undefined : await copyClientForMirror(config, io.env, io.stopSignal);
+    // The registry client (undici) loads only when the mirror is to be asked (ADR 0160).
+    const mirrorClient = values.offline === true ? undefined : await (await import('../../report/mirror.js')).copyClientForMirror(config, io.env, io.stopSignal);
 
     const uses: ImageUse[] = positionals.length === 0 ? [] : usesFromFiles(scanPaths(positionals, mapper).files.flatMap((file) => file.occurrences));
     const tally = new PullTally();

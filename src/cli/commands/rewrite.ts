@@ -1,7 +1,6 @@
 import { loadConfig } from '../../config/load.js';
 import { MirrorhookError } from '../../errors.js';
 import { createMapper } from '../../mapping/index.js';
-import { unifiedDiff } from '../../rewrite/diff.js';
 import { rewritePaths } from '../../rewrite/rewrite.js';
 import { type Command, commonOptions, outputOption, parseCommandArgs, parseOutputFormat, writeJsonLine } from '../command.js';
 
@@ -41,6 +40,8 @@ Example:
     const { config } = await loadConfig(values.config);
     const mapper = createMapper(config);
     const plans = await rewritePaths(positionals, mapper, { write: !dryRun && !check });
+    // The diff library is needed for --dry-run's text only (ADR 0160).
+    const unifiedDiff = dryRun && format === 'text' ? (await import('../../rewrite/diff.js')).unifiedDiff : undefined;
 
     let changes = 0;
     let files = 0;
@@ -55,7 +56,7 @@ Example:
           io.stderr.write(`mirrorhook rewrite: kept ${plan.file}:${occurrence.line}: ${occurrence.image}: ${blocked.reason}\n`);
         }
       }
-      if (dryRun && format === 'text') {
+      if (unifiedDiff !== undefined) {
         io.stdout.write(unifiedDiff(plan));
         continue;
       }

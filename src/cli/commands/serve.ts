@@ -1,13 +1,11 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { pino } from 'pino';
 import type { PemPair } from '../../certs/generate.js';
-import { localServingPair } from '../../certs/local.js';
 import type { ManagedCertificates } from '../../certs/manage.js';
 import { loadConfig } from '../../config/load.js';
 import { MirrorhookError, describeError } from '../../errors.js';
 import { formatMirrorRegistry, parseMirrorRegistry } from '../../mapping/index.js';
-import { serve } from '../../server/listen.js';
+import type { serve } from '../../server/listen.js';
 import { type Command, commonOptions, integerFlag, parseCommandArgs } from '../command.js';
 import { parseDuration } from '../duration.js';
 
@@ -93,6 +91,13 @@ Examples:
       throw new MirrorhookError('MH_USAGE', `--log-level must be one of ${logLevels.join(', ')}`);
     }
     // Asynchronous writes: the decision log line must not block the admission path on a slow stdout reader.
+    // The server, its logger and certificate generation load only now: `serve --help` and a bad flag answer at
+    // once (ADR 0160).
+    const [{ pino }, { serve: listen }, { localServingPair }] = await Promise.all([
+      import('pino'),
+      import('../../server/listen.js'),
+      import('../../certs/local.js'),
+    ]);
     const destination = pino.destination({ dest: 1, sync: false });
     const logger = pino({ level, base: { service: 'mirrorhook' } }, destination);
 
@@ -142,7 +147,7 @@ Examples:
       }
     }
 
-    const server = await serve({
+    const server = await listen({
       config,
       host: values.host ?? '0.0.0.0',
       port,

@@ -1,9 +1,7 @@
 import { loadConfig } from '../../config/load.js';
 import { MirrorhookError } from '../../errors.js';
-import { loadKubeConfig } from '../../kube/client.js';
 import { createMapper, formatMirrorRegistry } from '../../mapping/index.js';
 import { parseDuration } from '../duration.js';
-import { readClusterState } from '../../verify/cluster.js';
 import { verifyCluster } from '../../verify/verify.js';
 import { type Command, commonOptions, formatTable, outputOption, parseCommandArgs, parseOutputFormat, writeJsonLine } from '../command.js';
 
@@ -41,6 +39,8 @@ Example:
     const sinceMs = parseDuration(values.since ?? '1h', '--since');
     const { config } = await loadConfig(values.config);
     const mapper = createMapper(config);
+    // The Kubernetes client loads only now: `verify --help` and bad usage answer without it (ADR 0160).
+    const [{ loadKubeConfig }, { readClusterState }] = await Promise.all([import('../../kube/client.js'), import('../../verify/cluster.js')]);
     const { pods, pulls } = await readClusterState(loadKubeConfig(values.kubeconfig, io.env), values.namespace);
     const report = verifyCluster(pods, pulls, new Date(Date.now() - sinceMs), mapper);
     const mirror = formatMirrorRegistry(mapper.mirror);

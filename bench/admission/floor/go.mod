@@ -1,0 +1,3 @@
+module mirrorhook.dev/bench/admission-floor
+
+go 1.22
