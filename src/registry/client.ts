@@ -22,6 +22,7 @@ import { type Access, type Challenge, mergeScopes, parseChallenge, repositorySco
 import { type Credential, type CredentialProvider, anonymousProvider, credentialHostKey } from './credentials.js';
 import { digestWithAlgorithmOf, sha256Digest, verifyingStream } from './digest.js';
 import { type Descriptor, MediaType, type ParsedManifest, manifestAccept, parseManifest } from './manifest.js';
+import { nextPageUrl, parseTagPage } from './tags.js';
 import {
   type HttpRequest,
   type HttpResponse,
@@ -253,6 +254,26 @@ export class RegistryClient {
       session = await this.#startUpload(repo);
     }
     await this.#putChunked(repo, session, await open(), digest, size);
+  }
+
+  /**
+   * Every tag of a repository, in the registry's order, following its `Link: <…>; rel="next"` pages. `pageSize`
+   * asks for pages of that many (`?n=`); without it the registry chooses. MH_REGISTRY_NOT_FOUND: no such repository.
+   */
+  async listTags(repo: RepositoryRef, options: { readonly pageSize?: number } = {}): Promise<string[]> {
+    const tags: string[] = [];
+    const visited = new Set<string>();
+    let url: string | undefined = `/v2/${repo.path}/tags/list${options.pageSize === undefined ? '' : `?n=${options.pageSize}`}`;
+    while (url !== undefined) {
+      const response = await this.#send(repo, 'pull', { method: 'GET', url, headers: { accept: 'application/json' } });
+      if (response.statusCode !== 200) return this.#fail(response, `GET tags of ${where(repo)}`);
+      visited.add(response.url);
+      tags.push(...parseTagPage(await response.body.text(), `tags of ${where(repo)}`));
+      url = nextPageUrl(headerValue(response.headers, 'link'), response.url, `tags of ${where(repo)}`);
+      // A registry whose next page is one already read would keep us here for ever.
+      if (url !== undefined && visited.has(url)) throw new MirrorhookError('MH_REGISTRY_HTTP', `tags of ${where(repo)}: the next page is one already read (${redact(url)})`);
+    }
+    return tags;
   }
 
   /**
