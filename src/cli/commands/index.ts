@@ -30,6 +30,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./copy.js')).copyCommand,
   },
   {
+    name: 'sync',
+    summary: 'bring the mirror up to date with the sync: entries of the config (tags by semver, regex, latest N)',
+    load: async () => (await import('./sync.js')).syncCommand,
+  },
+  {
     name: 'scan',
     summary: 'list third-party image references in files (Dockerfiles, manifests, kustomize, compose, CI pipelines) or in a cluster',
     load: async () => (await import('./scan.js')).scanCommand,
