@@ -45,8 +45,10 @@ export function selectTags(all: readonly string[], policy: TagPolicy): TagSelect
   if (versions.length === 0) {
     return { tags: [], byCreation: { candidates: kept.map((entry) => entry.tag), keep: policy.latest } };
   }
-  // Equal versions (`1.25` and `1.25.0`) keep a stable order: the longer, more precise tag first.
-  versions.sort((a, b) => compareVersions(b.version, a.version) || b.tag.length - a.tag.length || (a.tag < b.tag ? -1 : 1));
+  // Equal versions keep a stable order: the plain tag before its variants (`1.25.3`, then `1.25.3-alpine`), the
+  // more precise before the shorter (`1.25.0`, then `1.25`).
+  const plainFirst = (entry: { version: Version }): number => (entry.version.variant === undefined ? 0 : 1);
+  versions.sort((a, b) => compareVersions(b.version, a.version) || plainFirst(a) - plainFirst(b) || b.tag.length - a.tag.length || (a.tag < b.tag ? -1 : 1));
   return { tags: versions.slice(0, policy.latest).map((entry) => entry.tag) };
 }
 

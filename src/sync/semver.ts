@@ -1,7 +1,9 @@
 /**
  * Versions and ranges for `sync:` tag policies, written here rather than taken from a package (none is a direct
  * dependency). Tags are read leniently, as registries name them: an optional `v`, one to three numeric parts
- * (`1.25` is 1.25.0) and an optional `-prerelease`. Ranges follow node-semver's grammar and desugaring:
+ * (`1.25` is 1.25.0) and an optional `-suffix`. A suffix is a prerelease when it starts like one (`rc.1`, `beta2`,
+ * `alpha`, `0`…); any other suffix is a variant of that version (`1.25.3-alpine`, `2.1-bookworm`), which matches
+ * ranges as the version it carries: image tags use `-` for variants far more often than for prereleases. Ranges follow node-semver's grammar and desugaring:
  * comparators (`>=1.25 <2`), x-ranges (`1.2.x`, `1.*`, `*`), `~1.2`, `^1.2.3`, hyphen ranges (`1.2 - 1.4`) and
  * `||`. A partial upper bound excludes that version's prereleases (`<2` means below 2.0.0-0), as in node-semver.
  * See docs/adr/0150-sync-tag-policies.md.
@@ -13,7 +15,12 @@ export interface Version {
   readonly patch: number;
   /** Dot-separated identifiers; empty for a release. */
   readonly prerelease: readonly (string | number)[];
+  /** The variant suffix (`alpine` of `1.25-alpine`); undefined for none. Not part of precedence. */
+  readonly variant?: string | undefined;
 }
+
+/** Suffixes read as prereleases; every other suffix names a variant. */
+const prereleaseSuffix = /^(?:\d|(?:alpha|beta|rc|pre|preview|dev|snapshot|nightly|canary|next|[ab](?=\d))(?![a-z]))/i;
 
 const versionPattern = /^v?(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?(?:\.(0|[1-9]\d*))?(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$/;
 
@@ -23,8 +30,11 @@ export function parseVersion(tag: string): Version | undefined {
   if (match === null) return undefined;
   const numbers = [match[1], match[2], match[3]].map((part) => (part === undefined ? 0 : Number(part)));
   if (numbers.some((value) => !Number.isSafeInteger(value))) return undefined;
-  const prerelease = match[4] === undefined ? [] : match[4].split('.').map((part) => (/^\d+$/.test(part) ? Number(part) : part));
-  return { major: numbers[0] ?? 0, minor: numbers[1] ?? 0, patch: numbers[2] ?? 0, prerelease };
+  const suffix = match[4];
+  const release = { major: numbers[0] ?? 0, minor: numbers[1] ?? 0, patch: numbers[2] ?? 0 };
+  if (suffix !== undefined && !prereleaseSuffix.test(suffix)) return { ...release, prerelease: [], variant: suffix };
+  const prerelease = suffix === undefined ? [] : suffix.split('.').map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+  return { ...release, prerelease };
 }
 
 /** Semver precedence: negative when a < b. */

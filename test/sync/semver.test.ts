@@ -15,6 +15,18 @@ describe('sync tag versions', () => {
     for (const tag of ['latest', 'stable', '1.2.3.4', '01.2.3', '1.2.3-', 'sha256-abc.sig', '']) expect(parseVersion(tag)).toBeUndefined();
   });
 
+  it('reads a suffix as a prerelease when it starts like one, else as a variant of the version', () => {
+    for (const tag of ['1.2.0-rc.1', '1.2.0-rc1', '2.0.0-beta', '2.0.0-beta.2-alpine', '3.0.0-alpha1', '1.0.0-0', '1.0.0-b2', '1.0-preview.3', '1.0-RC2']) {
+      expect(parseVersion(tag)?.prerelease.length, tag).toBeGreaterThan(0);
+    }
+    for (const tag of ['1.25.3-alpine', '1.25-alpine3.19', '2.1-bookworm', '1.0.0-debian-slim', '1.0-alpine', '1.0-beta-ish', '1.0-devel', '1.0-b']) {
+      const version = parseVersion(tag);
+      expect(version?.prerelease, tag).toEqual(tag === '1.0-beta-ish' ? ['beta-ish'] : []);
+      if (tag !== '1.0-beta-ish') expect(version?.variant, tag).toBe(tag.slice(tag.indexOf('-') + 1));
+    }
+    expect(matches('>=1.25 <2', '1.25.3-alpine')).toBe(true);
+  });
+
   it('orders by semver precedence, prereleases below their release', () => {
     const tags = ['1.0.0', '1.0.0-rc.1', '1.0.0-alpha', '1.0.0-alpha.1', '1.0.0-alpha.beta', '1.0.0-beta.2', '1.0.0-beta.11', '0.9.9', '2.0.0', '1.10.0', '1.2.0'];
     const sorted = [...tags].sort((a, b) => compareVersions(parseVersion(a)!, parseVersion(b)!));

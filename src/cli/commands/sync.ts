@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { loadConfig } from '../../config/load.js';
 import { plainLine } from '../../copy/progress.js';
 import { createCopyClient } from '../../copy/setup.js';
@@ -66,6 +67,8 @@ Examples:
       throw new MirrorhookError('MH_USAGE', `${source ?? 'the built-in default configuration'} has no sync: entries; add some (see docs/configuration.md) or pass --config`);
     }
 
+    // Every request in flight listens to the stop signal: HEAD pairs and copies outnumber Node's default of 10.
+    setMaxListeners(jobs * 4 + 16, io.stopSignal);
     const mirror = parseMirrorRegistry(config.mirror.registry);
     const google = await googleRegistrySetup(config.mirror, {
       env: io.env,
