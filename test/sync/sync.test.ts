@@ -122,6 +122,36 @@ describe('mirrorhook sync', () => {
     expect(created.repositories[0]?.tags.copied).toEqual(['newest', 'newer']);
   });
 
+  it('copies signatures with their image unless signatures: false, and keeps only the listed platforms', async () => {
+    const signed = await pushTestImage(client, { domain: source.host, path: 'team/signed' }, '1.0.0', { layerSize: 512, signature: true });
+    await pushTestImage(client, { domain: source.host, path: 'team/unsigned' }, '1.0.0', { layerSize: 512, signature: true });
+    const multi = await pushTestImage(client, { domain: source.host, path: 'team/multi' }, '1.0.0', { layerSize: 512 });
+    const config = await writeConfig(
+      'signatures.yaml',
+      [
+        `  - source: ${source.host}/team/signed`,
+        `  - source: ${source.host}/team/unsigned`,
+        '    signatures: false',
+        `  - source: ${source.host}/team/multi`,
+        '    platforms: [linux/amd64]',
+        '',
+      ].join('\n'),
+    );
+    const first = await sync(config);
+    expect(first.code, first.stderr).toBe(0);
+    // Cosign tags are never matched as tags of their own, but travel with the image.
+    expect(first.repositories.map((report) => report.tags.matched)).toEqual([['1.0.0'], ['1.0.0'], ['1.0.0']]);
+    expect((await client.listTags(mirrored('team/signed'))).sort()).toEqual(['1.0.0', signed.signatureTag].sort());
+    expect(await client.listTags(mirrored('team/unsigned'))).toEqual(['1.0.0']);
+    // One platform kept: the mirror holds that platform's manifest, so its digest differs from the source index.
+    const kept = await client.headManifest(mirrored('team/multi'), '1.0.0');
+    expect(kept?.digest).not.toBe(multi.digest);
+    expect(multi.manifestDigests).toContain(kept?.digest);
+    // A rerun compares through the copy engine (the digests differ by design) and finds everything current.
+    const second = await sync(config);
+    expect(second.summary).toMatchObject({ current: 3, copied: 0, moved: 0, failed: 0 });
+  });
+
   it('exits 1 and names the repository when the mapping does not mirror it or the source is missing', async () => {
     const config = join(work, 'excluded.yaml');
     await writeFile(
