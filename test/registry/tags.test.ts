@@ -9,9 +9,8 @@ import { type TestRegistry, startRegistry } from '../support/registry.js';
 
 /**
  * distribution 2.8 (the Debian docker-registry) ignores `?n=` on tags/list and answers everything at once. Registries
- * that paginate (GHCR, Harbor 2, distribution 3, Artifact Registry) serve sorted pages of `n` linked by
- * `Link: <…?last=X&n=N>; rel="next"`, as the distribution spec says: this proxy does that over the real
- * registry's answer, and counts the pages it served.
+ * that paginate serve sorted pages of `n` linked by `Link: <…?last=X&n=N>; rel="next"`, as the distribution spec
+ * says: this proxy does that over the real registry's answer, and counts the pages it served.
  */
 async function startPaginatingProxy(upstream: string): Promise<{ host: string; pages: string[]; stop(): Promise<void> }> {
   const pages: string[] = [];

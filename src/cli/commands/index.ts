@@ -30,11 +30,6 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./copy.js')).copyCommand,
   },
   {
-    name: 'sync',
-    summary: 'bring the mirror up to date with the sync: entries of the config (tags by semver, regex, latest N)',
-    load: async () => (await import('./sync.js')).syncCommand,
-  },
-  {
     name: 'scan',
     summary: 'list third-party image references in files (Dockerfiles, manifests, kustomize, compose, CI pipelines) or in a cluster',
     load: async () => (await import('./scan.js')).scanCommand,
@@ -43,6 +38,11 @@ export const commands: readonly CommandEntry[] = [
     name: 'report',
     summary: 'the migration scoreboard: one self-contained HTML page (or JSON) of what is mirrored and what still is not',
     load: async () => (await import('./report.js')).reportCommand,
+  },
+  {
+    name: 'sync',
+    summary: 'bring the mirror up to date with the sync: entries of the config (tags by semver, regex, latest N)',
+    load: async () => (await import('./sync.js')).syncCommand,
   },
   {
     name: 'rewrite',
