@@ -99,6 +99,7 @@ export const errorCatalog = {
   MH_ARCHIVE_CORRUPT: { message: 'the archive is corrupt', exit: ExitCode.failure },
   MH_ARCHIVE_FORMAT: { message: 'the archive is not a docker-save or OCI image layout', exit: ExitCode.usage },
   MH_ARCHIVE_UNNAMED: { message: 'an image in the archive has no repository name', exit: ExitCode.failure },
+  MH_ARCHIVE_NAME: { message: '--name names one image, and the archive holds several', exit: ExitCode.usage },
   MH_ARCHIVE_XZ: { message: 'xz archives need the xz program', exit: ExitCode.failure },
   MH_ARCHIVE_WRITE: { message: 'the archive cannot be written', exit: ExitCode.failure },
 

@@ -4,7 +4,7 @@ export { readCatalog, resolveFile } from './catalog.js';
 export type { Catalog, CatalogFile } from './catalog.js';
 export { ArchiveFormat, dockerLayerMediaType, layerMediaType, planArchive } from './layout.js';
 export type { ArchiveBlob, ArchiveImage, ArchiveManifest, ArchivePlan } from './layout.js';
-export { pushArchive, targetsOf } from './push.js';
+export { namedPlan, pushArchive, targetsOf } from './push.js';
 export type { PushEvents, PushTarget, PushedImage } from './push.js';
 export { compressionFor, pullToArchive } from './pull.js';
 export type { PulledImage } from './pull.js';

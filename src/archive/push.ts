@@ -36,6 +36,11 @@ export interface PushEvents {
   readonly onPushed?: (image: PushedImage) => void;
   /** Stops the local reading pass too (the registry client stops on its own signal). */
   readonly signal?: AbortSignal;
+  /**
+   * The name to push the archive's one image under (`push --name`), in place of the names it carries: for layouts
+   * that name none, like `crane pull --format oci`. An archive of several images is refused (MH_ARCHIVE_NAME).
+   */
+  readonly name?: string;
 }
 
 /**
@@ -52,7 +57,7 @@ export async function pushArchive(
 ): Promise<PushedImage[]> {
   const plan = planArchive(await readCatalog(source, events.signal), source.file);
   if (plan.images.length === 0) throw new MirrorhookError('MH_ARCHIVE_FORMAT', `${source.file} holds no image`);
-  const targets = targetsOf(plan, mapper, source.file);
+  const targets = targetsOf(events.name === undefined ? plan : namedPlan(plan, events.name, source.file), mapper, source.file);
   events.onPlan?.(plan, targets);
 
   const repositories = uniqueRepositories(targets);
@@ -153,7 +158,7 @@ export function targetsOf(plan: ArchivePlan, mapper: Mapper, origin: string): Pu
   const problems: string[] = [];
   plan.images.forEach((image, index) => {
     if (image.names.length === 0) {
-      problems.push(`image ${index + 1} (${image.manifests.at(-1)?.digest ?? 'no manifest'}) has no name with a repository`);
+      problems.push(`image ${index + 1} (${image.manifests.at(-1)?.digest ?? 'no manifest'}) has no name with a repository; name it with --name REF`);
       return;
     }
     for (const name of image.names) {
@@ -183,6 +188,18 @@ export function targetsOf(plan: ArchivePlan, mapper: Mapper, origin: string): Pu
     );
   }
   return targets;
+}
+
+/** The plan with its one image renamed; several images cannot share one name, so that is refused with the count. */
+export function namedPlan(plan: ArchivePlan, name: string, origin: string): ArchivePlan {
+  const [only, ...others] = plan.images;
+  if (only === undefined || others.length > 0) {
+    throw new MirrorhookError(
+      'MH_ARCHIVE_NAME',
+      `${origin} holds ${plan.images.length} images and --name names one: push it without --name (images named in the archive go where their names say), or write one archive per image`,
+    );
+  }
+  return { ...plan, images: [{ ...only, names: [name] }] };
 }
 
 function uniqueRepositories(targets: readonly PushTarget[]): RepositoryRef[] {

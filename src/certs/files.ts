@@ -1,7 +1,8 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MirrorhookError } from '../errors.js';
+import { writeFileAtomically } from '../files/write-atomically.js';
 import type { CertificateSet, PemPair } from './generate.js';
 
 export const certificateFileNames = { ca: 'ca.crt', cert: 'tls.crt', key: 'tls.key' } as const;
@@ -19,20 +20,15 @@ export async function writeCertificateFiles(directory: string, set: CertificateS
   };
   try {
     await mkdir(directory, { recursive: true });
-    await writeAtomically(paths.key, set.serving.key, 0o600);
-    await writeAtomically(paths.cert, set.serving.cert, 0o644);
-    await writeAtomically(paths.ca, set.ca.cert, 0o644);
+    await writeFileAtomically(paths.key, set.serving.key, { mode: 0o600 });
+    await writeFileAtomically(paths.cert, set.serving.cert, { mode: 0o644 });
+    await writeFileAtomically(paths.ca, set.ca.cert, { mode: 0o644 });
   } catch (error) {
     throw new MirrorhookError('MH_CERT_WRITE', `${directory}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
   }
   return paths;
 }
 
-export async function writeAtomically(path: string, content: string, mode: number): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, content, { mode });
-  await rename(temporary, path);
-}
 
 /** Reads a serving certificate and key, and checks that they are PEM and belong together. */
 export async function readServingPair(certPath: string, keyPath: string): Promise<PemPair> {

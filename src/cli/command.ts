@@ -7,6 +7,8 @@ export interface CommandIo {
   readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
+  /** Where `-` as a file name reads from (`copy -f -`); default process.stdin. */
+  readonly stdin?: NodeJS.ReadableStream & { isTTY?: boolean; destroy?(error?: Error): void };
   /** Resolves when the process is asked to stop (SIGTERM/SIGINT); long-running commands wait on it. */
   readonly stopSignal: AbortSignal;
 }
@@ -87,4 +89,14 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
       .join('  ')
       .trimEnd();
   return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+/** A whole-number flag within [min, max]; `fallback` when absent. */
+export function integerFlag(flag: string, value: string | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < min || number > max) {
+    throw new MirrorhookError('MH_USAGE', `${flag} must be a whole number from ${min} to ${max}, not "${value}"`);
+  }
+  return number;
 }

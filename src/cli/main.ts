@@ -15,6 +15,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 }
 
 const code = await runCli(process.argv.slice(2), {
+  stdin: process.stdin,
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,

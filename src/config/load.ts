@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { ZodIssue } from 'zod';
 import { MirrorhookError } from '../errors.js';
@@ -38,9 +39,13 @@ export async function loadConfig(
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new MirrorhookError('MH_CONFIG_UNREADABLE', `${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
-      cause: error,
-    });
+    const code = (error as NodeJS.ErrnoException).code;
+    const detail =
+      code === 'ENOENT'
+        ? `${file}: no such file (looked for ${resolve(file)}). Give --config an existing file (docs/configuration.md lists the keys), ` +
+          `or leave --config out: ${defaultConfigFile} is used when the working directory has one, else the built-in default (mirror ${builtInDefaultConfig.mirror.registry})`
+        : `${file}: ${code ?? String(error)}`;
+    throw new MirrorhookError('MH_CONFIG_UNREADABLE', detail, { cause: error });
   }
   return { config: parseConfigText(text, file), source: file };
 }

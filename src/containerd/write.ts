@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { MirrorhookError } from '../errors.js';
+import { writeFileAtomically } from '../files/write-atomically.js';
 
 export interface GeneratedFile {
   /** Relative to the output folder: `docker.io/hosts.toml`. */
@@ -17,13 +16,9 @@ export async function writeFilesAtomically(outDir: string, files: readonly Gener
   const written: string[] = [];
   for (const file of files) {
     const target = join(outDir, file.path);
-    const temporary = join(dirname(target), `.${randomBytes(6).toString('hex')}.tmp`);
     try {
-      await mkdir(dirname(target), { recursive: true });
-      await writeFile(temporary, file.content, { mode: 0o644 });
-      await rename(temporary, target);
+      await writeFileAtomically(target, file.content, { mode: 0o644, createFolder: true });
     } catch (error) {
-      await rm(temporary, { force: true }).catch(() => undefined);
       const done = written.length === 0 ? '' : ` (already written: ${written.join(', ')})`;
       throw new MirrorhookError('MH_CONTAINERD_WRITE', `${target}: ${(error as NodeJS.ErrnoException).code ?? String(error)}${done}`, {
         cause: error,

@@ -85,7 +85,8 @@ interface ImageContext {
   bytes: number;
 }
 
-const transientCodes = new Set(['MH_REGISTRY_UNREACHABLE', 'MH_REGISTRY_DIGEST_MISMATCH', 'MH_REGISTRY_HTTP']);
+// A 429 on an upload cannot be replayed by the transport (the body is a stream): the engine starts the blob again.
+const transientCodes = new Set(['MH_REGISTRY_UNREACHABLE', 'MH_REGISTRY_DIGEST_MISMATCH', 'MH_REGISTRY_HTTP', 'MH_REGISTRY_RATE_LIMITED']);
 
 /** Copies every request; resolves with one result per request, in request order. Never rejects for one image. */
 export async function copyImages(client: RegistryClient, requests: readonly CopyRequest[], options: CopyOptions = {}): Promise<CopyResult[]> {
@@ -219,7 +220,7 @@ class CopyEngine {
 
   /** GETs a manifest and, for an index, its children (those `--platform` keeps), recursively. */
   async #fetchTree(context: ImageContext, reference: string, platforms: readonly Platform[], depth = 0): Promise<ManifestNode> {
-    const manifest = await this.#client.getManifest(context.source, reference);
+    const manifest = await this.#retryTransient(() => this.#client.getManifest(context.source, reference));
     let children: ManifestNode[] = [];
     if (manifest.parsed.kind === 'index') {
       if (depth > 4) {
@@ -229,6 +230,18 @@ class CopyEngine {
       children = await Promise.all(wanted.map((child) => this.#fetchTree(context, child.digest, [], depth + 1)));
     }
     return { digest: manifest.digest, bytes: manifest.bytes, mediaType: manifest.mediaType, parsed: manifest.parsed, children };
+  }
+
+  /** A GET the transport could not mend (a body damaged in transit), tried again like a blob transfer. */
+  async #retryTransient<T>(request: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await request();
+      } catch (error) {
+        if (attempt >= 4 || !isTransient(error) || this.#options.signal?.aborted) throw error;
+        await this.#sleep(Math.min(8000, 250 * 2 ** attempt) * (0.5 + Math.random() / 2));
+      }
+    }
   }
 
   /** With --platform: one match becomes the image itself; several make a smaller index (a new digest). */

@@ -50,6 +50,11 @@ export function requestsFromList(text: string, mapper: Mapper): { requests: Copy
   return { requests, rejected };
 }
 
+/** `copy --all-tags`: each tag of the source repository to the same tag of the target repository. */
+export function requestsForTags(source: ImageReference, target: ImageReference, tags: readonly string[]): CopyRequest[] {
+  return tags.map((tag) => ({ source: { ...source, tag, digest: undefined }, target: { ...target, tag, digest: undefined } }));
+}
+
 /** The tag or digest to fetch the source by: the digest when both are given (it cannot move). */
 export function sourceSelector(source: ImageReference): string {
   return source.digest ?? source.tag ?? 'latest';

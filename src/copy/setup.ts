@@ -6,7 +6,7 @@
 import { readFile as readFileDefault } from 'node:fs/promises';
 import { MirrorhookError } from '../errors.js';
 import { RegistryClient, type RegistryClientOptions } from '../registry/client.js';
-import { type Credential, type CredentialProvider, chainProviders, dockerConfigProvider, parseUserPass, staticProvider } from '../registry/credentials.js';
+import { type Credential, type CredentialProvider, chainProviders, dockerConfigCredentials, parseUserPass, staticProvider } from '../registry/credentials.js';
 import { type RegistryHostOptions, apiHost } from '../registry/transport.js';
 
 export interface CopyClientSettings {
@@ -33,6 +33,21 @@ export interface CopyClientSettings {
   readonly fallbackProviders?: readonly CredentialProvider[];
   readonly clientOptions?: Omit<RegistryClientOptions, 'credentials' | 'hostOptions'>;
   readonly readFile?: (file: string) => Promise<string>;
+}
+
+/**
+ * `copy` uploads blobs over this size in chunks, so a layer cut off midway resumes where the registry says it stands
+ * instead of starting again (ADR 0130). Smaller blobs stream in one request: restarting them costs little.
+ */
+export const resumableUploadAbove = 64 * 1024 * 1024;
+
+/**
+ * The Docker config file a command reads credentials from: `--authfile` when given, else the configuration's
+ * `credentials.dockerConfig`, else undefined (the default `$DOCKER_CONFIG/config.json`). One rule for every command.
+ */
+export function dockerConfigFile(authfile: string | undefined, credentials: { readonly dockerConfig: string }): string | undefined {
+  if (authfile !== undefined) return authfile;
+  return credentials.dockerConfig === '' ? undefined : credentials.dockerConfig;
 }
 
 export async function createCopyClient(settings: CopyClientSettings): Promise<RegistryClient> {
@@ -70,7 +85,7 @@ export async function createCopyClient(settings: CopyClientSettings): Promise<Re
   const credentials = chainProviders(
     ...(settings.extraProviders ?? []),
     staticProvider(fixed),
-    dockerConfigProvider({ env: settings.env, file: settings.authFile }),
+    await dockerConfigCredentials({ env: settings.env, file: settings.authFile }),
     ...(settings.fallbackProviders ?? []),
   );
   return new RegistryClient({

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { MirrorhookError } from '../errors.js';
 
@@ -32,17 +34,55 @@ function apiMessage(body: unknown): string {
   return 'no reason given';
 }
 
-/** A KubeConfig from KUBECONFIG / ~/.kube/config, or the in-cluster service account. */
-export function loadKubeConfig(kubeconfigPath?: string): k8s.KubeConfig {
+/** Where a pod's service account token is mounted: its presence means "running inside a cluster". */
+export const serviceAccountTokenFile = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+const howToGiveACluster = 'set KUBECONFIG, pass --kubeconfig FILE, put a kubeconfig at ~/.kube/config, or run inside a cluster (a Pod with a service account)';
+
+/**
+ * The one place a KubeConfig is made: `--kubeconfig FILE`, else KUBECONFIG (files merged as kubectl does), else
+ * ~/.kube/config, else the in-cluster service account. When none of them exists this says so, instead of the
+ * client library's fallback to http://localhost:8080, whose only error is "HTTP protocol is not allowed when
+ * skipTLSVerify is not set or false" at the first request.
+ */
+export function loadKubeConfig(
+  kubeconfigPath?: string,
+  env: NodeJS.ProcessEnv = process.env,
+  inCluster: () => boolean = () => existsSync(serviceAccountTokenFile),
+): k8s.KubeConfig {
   const config = new k8s.KubeConfig();
+  const home = env.HOME ?? env.USERPROFILE;
+  const homeFile = home === undefined ? undefined : join(home, '.kube', 'config');
+  let files: string[];
+  let origin: string;
+  if (kubeconfigPath !== undefined) {
+    [files, origin] = [[kubeconfigPath], '--kubeconfig'];
+  } else if (env.KUBECONFIG !== undefined && env.KUBECONFIG !== '') {
+    [files, origin] = [env.KUBECONFIG.split(delimiter).filter((file) => file !== ''), 'KUBECONFIG'];
+  } else if (homeFile !== undefined && existsSync(homeFile)) {
+    [files, origin] = [[homeFile], 'the default kubeconfig'];
+  } else if (inCluster()) {
+    [files, origin] = [[], 'in-cluster configuration'];
+  } else {
+    throw new MirrorhookError('MH_KUBE_CONFIG', `no cluster is configured: ${howToGiveACluster}`);
+  }
   try {
-    if (kubeconfigPath === undefined) config.loadFromDefault();
-    else config.loadFromFile(kubeconfigPath);
+    if (files.length === 0) config.loadFromCluster();
+    for (const [index, file] of files.entries()) {
+      if (!existsSync(file)) throw new Error(`${file} does not exist`);
+      if (index === 0) {
+        config.loadFromFile(file);
+        continue;
+      }
+      const next = new k8s.KubeConfig();
+      next.loadFromFile(file);
+      config.mergeConfig(next, false);
+    }
   } catch (error) {
-    throw new MirrorhookError('MH_KUBE_CONFIG', error instanceof Error ? error.message : String(error), { cause: error });
+    throw new MirrorhookError('MH_KUBE_CONFIG', `${origin}: ${error instanceof Error ? error.message : String(error)}; ${howToGiveACluster}`, { cause: error });
   }
   if (config.getCurrentCluster() === null) {
-    throw new MirrorhookError('MH_KUBE_CONFIG', 'set KUBECONFIG, pass --kubeconfig, or run inside a cluster');
+    throw new MirrorhookError('MH_KUBE_CONFIG', `${origin} has no current context with a cluster: choose one with kubectl config use-context, or ${howToGiveACluster}`);
   }
   return config;
 }

@@ -9,12 +9,13 @@ import type * as k8s from '@kubernetes/client-node';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/schema.js';
 import { copyImages } from '../copy/executor.js';
+import { dockerConfigFile } from '../copy/setup.js';
 import { MirrorhookError, describeError } from '../errors.js';
 import { googleRegistrySetup, repositoryRegistryPath } from '../google/index.js';
 import { parseMirrorRegistry } from '../mapping/index.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { formatReference } from '../reference/index.js';
-import { type CredentialProvider, RegistryClient, type RegistryHostOptions, chainProviders, dockerConfigProvider } from '../registry/index.js';
+import { type CredentialProvider, RegistryClient, type RegistryHostOptions, chainProviders, dockerConfigCredentials } from '../registry/index.js';
 import { MirrorCatalog } from './catalog.js';
 import type { CopyEvents, CopyLeases, PullSecrets } from './cluster.js';
 import { type CopyJob, type CopyOutcome, CopyQueue } from './queue.js';
@@ -37,7 +38,8 @@ export interface MirroringRuntime {
   readonly mirroring: Mirroring;
   /** Whether pull secrets, Leases and Events are on (a Kubernetes API was found). */
   readonly cluster: boolean;
-  close(): Promise<void>;
+  /** Stops copying: queued copies fail as closed, running ones get `graceMs` (default 20 s), then are interrupted. */
+  close(graceMs?: number): Promise<void>;
 }
 
 export interface MirroringEnvironment {
@@ -53,16 +55,13 @@ export async function clusterConfig(config: Config, env: NodeJS.ProcessEnv): Pro
   const file = config.kubernetes.kubeconfig;
   const available = file !== '' || env.KUBERNETES_SERVICE_HOST !== undefined || env.KUBECONFIG !== undefined;
   if (enabled === 'auto' && !available) return undefined;
-  const { KubeConfig } = await import('@kubernetes/client-node');
-  const kubeConfig = new KubeConfig();
+  const { loadKubeConfig } = await import('../kube/client.js');
   try {
-    if (file === '') kubeConfig.loadFromDefault();
-    else kubeConfig.loadFromFile(file);
+    return loadKubeConfig(file === '' ? undefined : file, env);
   } catch (error) {
-    throw new MirrorhookError('MH_KUBE_CONFIG', `kubernetes.enabled is ${String(enabled)}: ${describeError(error)}`);
+    const detail = error instanceof MirrorhookError ? (error.detail ?? error.message) : describeError(error);
+    throw new MirrorhookError('MH_KUBE_CONFIG', `kubernetes.enabled is ${String(enabled)}: ${detail}`, { cause: error });
   }
-  if (kubeConfig.getCurrentCluster() === null) throw new MirrorhookError('MH_KUBE_CONFIG', 'kubernetes.enabled is true but no cluster is configured');
-  return kubeConfig;
 }
 
 export async function createMirroring(config: Config, metrics: Metrics, log: FastifyBaseLogger, environment: MirroringEnvironment): Promise<MirroringRuntime> {
@@ -78,6 +77,8 @@ export async function createMirroring(config: Config, metrics: Metrics, log: Fas
   }
   const mirrorHost: RegistryHostOptions = { ...(config.mirror.insecure ? { insecure: true } : {}), ...(ca === undefined ? {} : { ca }) };
   const hostOptions = (host: string): RegistryHostOptions => (host === mirror.domain ? mirrorHost : {});
+  // Read now: a missing or broken credentials.dockerConfig stops the start, not the first copy.
+  const dockerCredentials = await dockerConfigCredentials({ env, file: dockerConfigFile(undefined, config.credentials) });
   // Google hosts: ADC access tokens when the Docker config has nothing for them; Artifact Registry repositories
   // checked (created with mirror.createRepository) before the first copy into them. Inert for other mirrors.
   const google = await googleRegistrySetup(config.mirror, {
@@ -85,12 +86,12 @@ export async function createMirroring(config: Config, metrics: Metrics, log: Fas
     onCreated: (repository) => log.info({ repository: repositoryRegistryPath(repository) }, 'created the Artifact Registry repository'),
   });
   const prepareRepository = google.prepareRepository;
-  const baseCredentials = chainProviders(
-    config.credentials.dockerConfig === '' ? dockerConfigProvider({ env }) : dockerConfigProvider({ env, file: config.credentials.dockerConfig }),
-    google.credentials,
-  );
+  const baseCredentials = chainProviders(dockerCredentials, google.credentials);
   // The catalog asks on the admission path's behalf: a mirror that does not answer must not be retried for long.
-  const client = new RegistryClient({ credentials: baseCredentials, hostOptions, prepareRepository, retry: { attempts: 3, maxDelayMs: 2_000 } });
+  // Aborted on shutdown once the copies' grace period is over: in-flight requests stop instead of holding the exit.
+  const stopping = new AbortController();
+  const signal = stopping.signal;
+  const client = new RegistryClient({ credentials: baseCredentials, hostOptions, prepareRepository, signal, retry: { attempts: 3, maxDelayMs: 2_000 } });
 
   const kubeConfig = 'kubeConfig' in environment ? environment.kubeConfig : await clusterConfig(config, env);
   let pullSecrets: PullSecrets | undefined;
@@ -127,10 +128,10 @@ export async function createMirroring(config: Config, metrics: Metrics, log: Fas
     if (job.origin !== undefined && pullSecrets !== undefined) {
       // The Pod's own pull secrets first; a client per such copy keeps their tokens apart from other Pods'.
       const credentials: CredentialProvider = chainProviders(pullSecrets.providerFor(job.origin), baseCredentials);
-      copyClient = new RegistryClient({ credentials, hostOptions, prepareRepository });
+      copyClient = new RegistryClient({ credentials, hostOptions, prepareRepository, signal });
     }
     try {
-      const [result] = await copyImages(copyClient, [{ source: job.source, target: job.target }], { jobs: 4, signatures: true });
+      const [result] = await copyImages(copyClient, [{ source: job.source, target: job.target }], { jobs: 4, signatures: true, signal });
       const durationMs = Date.now() - started;
       if (result === undefined || result.status === 'failed' || result.status === 'planned') {
         return { status: 'failed', code: result?.error?.code ?? 'MH_COPY_FAILED', message: result?.error?.message ?? 'no result', durationMs };
@@ -206,10 +207,29 @@ export async function createMirroring(config: Config, metrics: Metrics, log: Fas
   return {
     mirroring,
     cluster: kubeConfig !== undefined,
-    async close() {
-      await mirroring.close();
+    async close(graceMs = 20_000) {
+      const drained = mirroring.close();
+      if (!(await settlesWithin(drained, graceMs))) {
+        log.warn({ graceMs, copies: mirroring.queueDepth }, 'background copies still running after the grace period; interrupting them');
+        stopping.abort();
+        // Interrupted copies fail at their next request; a request that ignores the abort does not hold the exit.
+        await settlesWithin(drained, 2_000);
+      }
       await pullSecrets?.stop();
       await Promise.all([client.close(), google.close()]);
     },
   };
+}
+
+/** True when the promise settled within `ms`; the timer is cleared either way. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -104,6 +104,9 @@ export class CopyQueue {
   readonly #finished: Record<CopyOutcome['status'], number> = { copied: 0, 'up-to-date': 0, failed: 0, elsewhere: 0 };
   readonly #recentFailures: FailedCopy[] = [];
   #closed = false;
+  /** Resolves on close(): a backoff sleep between attempts ends at once, so shutdown never waits out a backoff. */
+  readonly #closing: Promise<void>;
+  #markClosing!: () => void;
   #wakeTimer: NodeJS.Timeout | undefined;
 
   constructor(copy: CopyFunction, options: QueueOptions = {}) {
@@ -116,6 +119,9 @@ export class CopyQueue {
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms).unref()));
     this.#onSettled = options.onSettled ?? (() => undefined);
     this.#onDepth = options.onDepth ?? (() => undefined);
+    this.#closing = new Promise((resolve) => {
+      this.#markClosing = resolve;
+    });
   }
 
   /** Queues a copy unless one for the same target is already queued or running; returns its completion. */
@@ -184,6 +190,7 @@ export class CopyQueue {
   /** Stops starting new copies; resolves when the running ones have finished. Waiting ones fail as closed. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#markClosing();
     if (this.#wakeTimer !== undefined) clearTimeout(this.#wakeTimer);
     for (const pending of this.#waiting.splice(0)) {
       this.#known.delete(pending.key);
@@ -237,7 +244,7 @@ export class CopyQueue {
       pending.lastError = `${outcome.code}: ${outcome.message}`;
       if (attempt < this.#attempts && !this.#closed) {
         pending.retryAt = this.#now() + delay;
-        await this.#sleep(delay);
+        await Promise.race([this.#sleep(delay), this.#closing]);
       }
       if (this.#closed) break;
     }

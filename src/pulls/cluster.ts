@@ -1,6 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import { kubeError } from '../kube/client.js';
-import { listAll } from '../scan/cluster/list.js';
+import { listAll } from '../kube/list.js';
 import { type PullTally, pullFromCoreEvent, pullFromEventsV1 } from './events.js';
 
 /**

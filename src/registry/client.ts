@@ -24,6 +24,7 @@ import { digestWithAlgorithmOf, sha256Digest, verifyingStream } from './digest.j
 import { type Descriptor, MediaType, type ParsedManifest, manifestAccept, parseManifest } from './manifest.js';
 import { parseRepositoryPage } from './repositories.js';
 import { nextPageUrl, parseTagPage } from './tags.js';
+import { type BlobSource, BlobUploader, type UploadChannel, uploadLocation } from './upload.js';
 import {
   type HttpRequest,
   type HttpResponse,
@@ -52,6 +53,11 @@ export interface RegistryClientOptions extends TransportOptions {
   readonly maxManifestBytes?: number;
   /** Chunk size for chunked uploads when the registry does not ask for more (default 16 MiB). */
   readonly chunkSize?: number;
+  /**
+   * Blobs larger than this are uploaded in chunks, so an interrupted upload resumes from the registry's offset
+   * instead of starting again (default: never; `copy` sets 64 MiB; see docs/adr/0130-resumable-uploads.md).
+   */
+  readonly chunkedAbove?: number;
 }
 
 export interface ManifestHead {
@@ -70,7 +76,7 @@ export interface Manifest {
 
 export type MountResult = { readonly mounted: true } | { readonly mounted: false; readonly session: string };
 
-export type BlobSource = Readable | (() => Readable | Promise<Readable>);
+export type { BlobSource } from './upload.js';
 
 interface CachedToken {
   readonly scopes: readonly string[];
@@ -83,8 +89,6 @@ interface HostAuth {
   credential: Promise<Credential | undefined> | undefined;
   tokens: CachedToken[];
   pending: Map<string, Promise<CachedToken>>;
-  /** Set once the host refused a monolithic upload: go chunked straight away. */
-  chunked: boolean;
   /** We know how this host authenticates (a challenge, or a request that needed none). */
   probed: boolean;
 }
@@ -93,12 +97,10 @@ export class RegistryClient {
   readonly transport: RegistryTransport;
   readonly #credentials: CredentialProvider;
   readonly #maxManifestBytes: number;
-  readonly #chunkSize: number;
+  readonly #uploader: BlobUploader;
   readonly #now: () => number;
   readonly #hosts = new Map<string, HostAuth>();
   readonly #pushRepos = new Set<string>();
-  /** `OCI-Chunk-Min-Length` per host, as announced when an upload starts. */
-  readonly #minChunk = new Map<string, number>();
   readonly #prepareRepository: ((repo: RepositoryRef) => Promise<void>) | undefined;
   readonly #prepared = new Map<string, Promise<void>>();
 
@@ -106,7 +108,13 @@ export class RegistryClient {
     this.transport = new RegistryTransport(options);
     this.#credentials = options.credentials ?? anonymousProvider;
     this.#maxManifestBytes = options.maxManifestBytes ?? 4 * 1024 * 1024;
-    this.#chunkSize = options.chunkSize ?? 16 * 1024 * 1024;
+    this.#uploader = new BlobUploader({
+      chunkSize: options.chunkSize ?? 16 * 1024 * 1024,
+      // Streaming by default: chunks are held in memory, which the webhook's small memory limit cannot spare.
+      chunkedAbove: options.chunkedAbove ?? Number.POSITIVE_INFINITY,
+      maxResumes: 5,
+      sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    });
     this.#now = options.now ?? Date.now;
     this.#prepareRepository = options.prepareRepository;
   }
@@ -156,7 +164,7 @@ export class RegistryClient {
     }
     const bytes = Buffer.from(await response.body.arrayBuffer());
     const headerType = headerValue(response.headers, 'content-type');
-    const parsed = parseManifest(bytes, headerType, where(repo, reference));
+    // Digests first: bytes damaged in transit are a digest mismatch (worth a retry), not an invalid manifest.
     const digest = sha256Digest(bytes);
     if (reference.includes(':') && digestWithAlgorithmOf(reference, bytes) !== reference) {
       throw new MirrorhookError('MH_REGISTRY_DIGEST_MISMATCH', `${where(repo, reference)}: the registry served a manifest hashing to ${digestWithAlgorithmOf(reference, bytes)}`);
@@ -165,6 +173,7 @@ export class RegistryClient {
     if (served !== undefined && served.startsWith('sha256:') && served !== digest) {
       throw new MirrorhookError('MH_REGISTRY_DIGEST_MISMATCH', `${where(repo, reference)}: Docker-Content-Digest says ${served}, the bytes hash to ${digest}`);
     }
+    const parsed = parseManifest(bytes, headerType, where(repo, reference));
     return { bytes, mediaType: parsed.mediaType, digest: reference.includes(':') ? reference : digest, parsed };
   }
 
@@ -227,34 +236,28 @@ export class RegistryClient {
     if (response.statusCode === 201) return drain(response, { mounted: true });
     if (response.statusCode === 202) {
       await response.body.dump();
-      return { mounted: false, session: this.#location(response, repo) };
+      return { mounted: false, session: uploadLocation(response, where(repo)) };
     }
     return this.#fail(response, `mount ${digest} from ${fromPath} into ${where(repo)}`);
   }
 
   /**
-   * Uploads a blob whose digest and size are known: one POST and one streamed PUT, or chunked PATCHes when the
-   * registry refuses a monolithic upload (413) or asks for a minimum chunk length. Pass a function as `source`
-   * to allow the chunked retry after a refused monolithic PUT. Nothing is committed unless every byte arrived
-   * and the digest matched (the registry verifies `?digest=` on the final PUT; `source` streams verify too).
+   * Uploads a blob whose digest and size are known: one POST and one streamed PUT, or chunked PATCHes for blobs
+   * over `chunkedAbove` and when the registry refuses a monolithic upload (413) or asks for a minimum chunk length.
+   * A chunk cut off midway is resumed from the offset the registry reports. Pass a function as `source` to allow
+   * the chunked retry after a refused monolithic PUT. Nothing is committed unless every byte arrived and the digest
+   * matched (the registry verifies `?digest=` on the final PUT; `source` streams verify too).
    */
   async uploadBlob(repo: RepositoryRef, source: BlobSource, digest: string, size: number, options: { session?: string } = {}): Promise<void> {
     await this.#ensureChallenge(repo);
-    const host = this.#host(apiHost(repo.domain));
-    const open = async (): Promise<Readable> => (typeof source === 'function' ? await source() : source);
-    let session = options.session ?? (await this.#startUpload(repo));
-    if (!host.chunked) {
-      const stream = await open();
-      const outcome = await this.#putMonolithic(repo, session, stream, digest, size);
-      if (outcome === 'done') return;
-      // 413: this registry (or a proxy before it) wants smaller requests.
-      host.chunked = true;
-      if (typeof source !== 'function') {
-        throw new MirrorhookError('MH_REGISTRY_UPLOAD', `${where(repo, digest)}: the registry refused a ${size}-byte upload in one request; retry with a re-openable source`);
-      }
-      session = await this.#startUpload(repo);
-    }
-    await this.#putChunked(repo, session, await open(), digest, size);
+    const channel: UploadChannel = {
+      host: apiHost(repo.domain),
+      name: where(repo),
+      apiPath: `/v2/${repo.path}`,
+      send: (request) => this.#send(repo, 'push', request),
+      fail: (response, what) => this.#fail(response, what),
+    };
+    await this.#uploader.upload(channel, source, digest, size, options.session);
   }
 
   /**
@@ -317,123 +320,10 @@ export class RegistryClient {
     await this.transport.close();
   }
 
-  async #startUpload(repo: RepositoryRef): Promise<string> {
-    const response = await this.#send(repo, 'push', { method: 'POST', url: `/v2/${repo.path}/blobs/uploads/`, body: Buffer.alloc(0) });
-    if (response.statusCode !== 202) return this.#fail(response, `start upload to ${where(repo)}`);
-    await response.body.dump();
-    const minimum = Number(headerValue(response.headers, 'oci-chunk-min-length') ?? '0');
-    if (minimum > 0) {
-      // The registry wants chunks of at least this size: it expects chunked uploads.
-      this.#host(apiHost(repo.domain)).chunked = true;
-      this.#minChunk.set(apiHost(repo.domain), minimum);
-    }
-    return this.#location(response, repo);
-  }
-
-  async #putMonolithic(repo: RepositoryRef, session: string, stream: Readable, digest: string, size: number): Promise<'done' | 'too-large'> {
-    let sourceError: unknown;
-    stream.once('error', (error) => {
-      sourceError = error;
-    });
-    let response: HttpResponse;
-    try {
-      response = await this.#send(repo, 'push', {
-        method: 'PUT',
-        url: withQuery(session, 'digest', digest),
-        headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
-        body: stream,
-      });
-    } catch (error) {
-      await this.#cancelUpload(repo, session);
-      throw sourceError instanceof Error ? sourceError : error;
-    }
-    if (sourceError instanceof Error) {
-      await response.body.dump();
-      await this.#cancelUpload(repo, session);
-      throw sourceError;
-    }
-    if (response.statusCode === 201) return drain(response, 'done');
-    if (response.statusCode === 413) {
-      stream.destroy();
-      await this.#cancelUpload(repo, session);
-      return drain(response, 'too-large');
-    }
-    stream.destroy();
-    await this.#cancelUpload(repo, session);
-    return this.#fail(response, `upload ${digest} to ${where(repo)}`);
-  }
-
-  async #putChunked(repo: RepositoryRef, session: string, stream: Readable, digest: string, size: number): Promise<void> {
-    const chunkSize = Math.max(this.#chunkSize, this.#minChunk.get(apiHost(repo.domain)) ?? 0);
-    let location = session;
-    let offset = 0;
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
-    const flush = async (): Promise<void> => {
-      if (pendingBytes === 0) return;
-      const chunk = Buffer.concat(pending, pendingBytes);
-      pending = [];
-      pendingBytes = 0;
-      const response = await this.#send(repo, 'push', {
-        method: 'PATCH',
-        url: location,
-        headers: {
-          'content-type': 'application/octet-stream',
-          'content-range': `${offset}-${offset + chunk.length - 1}`,
-          'content-length': String(chunk.length),
-        },
-        body: chunk,
-      });
-      if (response.statusCode !== 202) return this.#fail(response, `upload chunk at ${offset} of ${digest} to ${where(repo)}`);
-      await response.body.dump();
-      location = this.#location(response, repo);
-      offset += chunk.length;
-    };
-    try {
-      for await (const piece of stream) {
-        const buffer = piece as Buffer;
-        pending.push(buffer);
-        pendingBytes += buffer.length;
-        if (pendingBytes >= chunkSize) await flush();
-      }
-      await flush();
-      if (offset !== size) {
-        throw new MirrorhookError('MH_REGISTRY_DIGEST_MISMATCH', `${where(repo, digest)}: uploaded ${offset} bytes, descriptor says ${size}`);
-      }
-    } catch (error) {
-      stream.destroy();
-      await this.#cancelUpload(repo, location);
-      throw error;
-    }
-    const response = await this.#send(repo, 'push', {
-      method: 'PUT',
-      url: withQuery(location, 'digest', digest),
-      headers: { 'content-length': '0' },
-      body: Buffer.alloc(0),
-    });
-    if (response.statusCode !== 201) return this.#fail(response, `finish chunked upload of ${digest} to ${where(repo)}`);
-    await response.body.dump();
-  }
-
-  async #cancelUpload(repo: RepositoryRef, session: string): Promise<void> {
-    try {
-      const response = await this.#send(repo, 'push', { method: 'DELETE', url: session });
-      await response.body.dump();
-    } catch {
-      // Best effort: the registry purges abandoned uploads itself.
-    }
-  }
-
-  #location(response: HttpResponse, repo: RepositoryRef): string {
-    const location = headerValue(response.headers, 'location');
-    if (location === undefined) throw new MirrorhookError('MH_REGISTRY_UPLOAD', `${where(repo)}: the registry opened an upload without a Location`);
-    return new URL(location, response.url).toString();
-  }
-
   #host(host: string): HostAuth {
     let state = this.#hosts.get(host);
     if (state === undefined) {
-      state = { challenge: undefined, credential: undefined, tokens: [], pending: new Map(), chunked: false, probed: false };
+      state = { challenge: undefined, credential: undefined, tokens: [], pending: new Map(), probed: false };
       this.#hosts.set(host, state);
     }
     return state;
@@ -621,12 +511,6 @@ function where(repo: RepositoryRef, reference?: string): string {
   const name = `${repo.domain}/${repo.path}`;
   if (reference === undefined) return name;
   return reference.includes(':') ? `${name}@${reference}` : `${name}:${reference}`;
-}
-
-function withQuery(url: string, name: string, value: string): string {
-  const parsed = new URL(url);
-  parsed.searchParams.set(name, value);
-  return parsed.toString();
 }
 
 async function drain<T>(response: HttpResponse, value: T): Promise<T> {

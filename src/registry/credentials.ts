@@ -194,6 +194,30 @@ export function dockerConfigProvider(options: DockerConfigProviderOptions): Cred
   };
 }
 
+/**
+ * The Docker config credentials a command runs with. A file the user named (`--authfile`,
+ * `credentials.dockerConfig`) is read and parsed now, so that a missing or broken file stops the command at start
+ * (exit 2) rather than when a registry first asks for credentials, perhaps never; the default file stays lazy
+ * and optional.
+ */
+export async function dockerConfigCredentials(options: DockerConfigProviderOptions): Promise<CredentialProvider> {
+  const file = options.file;
+  if (file === undefined) return dockerConfigProvider(options);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const detail = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory, not a file' : (code ?? String(error));
+    throw new MirrorhookError(
+      'MH_REGISTRY_CREDENTIALS',
+      `${file}: ${detail}; name a Docker config.json or a Kubernetes .dockerconfigjson, or leave it out to use ~/.docker/config.json`,
+      { cause: error },
+    );
+  }
+  return dockerConfigLookup(parseDockerConfig(text, file), options.runHelper);
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

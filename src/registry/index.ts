@@ -10,6 +10,7 @@ export {
   chainProviders,
   credentialHostKey,
   dockerConfigLookup,
+  dockerConfigCredentials,
   dockerConfigProvider,
   parseDockerConfig,
   parseUserPass,

@@ -52,6 +52,11 @@ export interface HttpRequest {
   readonly headers?: Record<string, string>;
   /** A Buffer can be re-sent, so the request is retried; a stream cannot, so it is sent once. */
   readonly body?: Buffer | Readable;
+  /**
+   * false: send once even with a Buffer body, and hand back a dropped connection or a 5xx/429 to the caller, which
+   * must first ask the registry what arrived (an upload chunk). Default true.
+   */
+  readonly resend?: boolean;
   /** Follow redirects (GET/HEAD only). Default true. */
   readonly followRedirects?: boolean;
 }
@@ -150,7 +155,7 @@ export class RegistryTransport {
    * asks us to wait longer than we will.
    */
   async send(host: string, httpRequest: HttpRequest): Promise<HttpResponse> {
-    const replayable = httpRequest.body === undefined || Buffer.isBuffer(httpRequest.body);
+    const replayable = httpRequest.resend !== false && (httpRequest.body === undefined || Buffer.isBuffer(httpRequest.body));
     let url = httpRequest.url.startsWith('/') ? `${this.baseUrl(host)}${httpRequest.url}` : httpRequest.url;
     let headers: Record<string, string> = { 'user-agent': this.#userAgent, ...httpRequest.headers };
     let method = httpRequest.method;

@@ -1,5 +1,5 @@
 import * as k8s from '@kubernetes/client-node';
-import { listAll } from '../scan/cluster/list.js';
+import { listAll } from '../kube/list.js';
 import { NamespaceMode } from './model.js';
 
 /** The label that opts a namespace in (PRODUCT.md): enforce → /mutate, audit → /audit, absent → untouched. */
@@ -13,7 +13,7 @@ export async function namespaceModes(config: k8s.KubeConfig): Promise<Map<string
   for (const namespace of namespaces) {
     const name = namespace.metadata?.name;
     if (name === undefined) continue;
-    const label = (namespace.metadata as { labels?: Record<string, string> } | undefined)?.labels?.[modeLabel];
+    const label = namespace.metadata?.labels?.[modeLabel];
     modes.set(name, label === NamespaceMode.enforce || label === NamespaceMode.audit ? label : NamespaceMode.none);
   }
   return modes;

@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema.js';
-import { createCopyClient } from '../copy/setup.js';
+import { createCopyClient, dockerConfigFile } from '../copy/setup.js';
 import { googleRegistrySetup } from '../google/index.js';
 import { parseMirrorRegistry } from '../mapping/index.js';
 import type { RegistryClient } from '../registry/client.js';
@@ -17,7 +17,7 @@ export async function copyClientForMirror(config: Config, env: NodeJS.ProcessEnv
     destinationHosts: [mirror.domain],
     destinationInsecure: config.mirror.insecure,
     caFile: config.mirror.caFile === '' ? undefined : config.mirror.caFile,
-    authFile: config.credentials.dockerConfig === '' ? undefined : config.credentials.dockerConfig,
+    authFile: dockerConfigFile(undefined, config.credentials),
     fallbackProviders: [google.credentials],
     clientOptions: { signal, retry: { attempts: 3, maxDelayMs: 2_000 } },
   });

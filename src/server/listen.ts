@@ -28,7 +28,7 @@ export interface ServeOptions {
   readonly shutdownDelayMs?: number;
   /** Environment for registry credentials (DOCKER_CONFIG, HOME). */
   readonly env?: NodeJS.ProcessEnv;
-  /** How long shutdown waits for background copies already running (default 20 s). */
+  /** How long shutdown waits for background copies already running before interrupting them (default 20 s). */
   readonly copyDrainMs?: number;
 }
 
@@ -140,8 +140,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
         await app.close();
         clearTimeout(stragglers);
         if (runtime !== undefined) {
-          const drain = options.copyDrainMs ?? 20_000;
-          await Promise.race([runtime.close(), new Promise((resolve) => setTimeout(resolve, drain).unref())]);
+          await runtime.close(options.copyDrainMs ?? 20_000);
         }
       })();
       return closing;

@@ -1,7 +1,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { PullTally } from '../pulls/events.js';
 import { collectPullEvents } from '../pulls/cluster.js';
-import { listAll } from '../scan/cluster/list.js';
+import { listAll } from '../kube/list.js';
 import type { PullRecord } from '../pulls/events.js';
 import type { PodLike } from './verify.js';
 

@@ -1,5 +1,7 @@
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { delimiter } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from '../../src/registry/index.js';
 import { gzipFile, join, pushRealImage, run, skopeoCopyFrom, untar, xzFile } from '../archive/fixtures.js';
@@ -142,5 +144,53 @@ describe('mirrorhook pull --to-archive', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/MH_REGISTRY_NOT_FOUND/);
     expect((await readdir(dir)).filter((name) => name.includes('never'))).toEqual([]);
+  });
+});
+
+/** crane from test/setup/install-tools.sh (.cache/bin of the checkout), else from PATH; missing fails loudly. */
+function craneBinary(): string {
+  const dirs = [join(new URL('../../', import.meta.url).pathname, '.cache/bin'), ...(process.env.PATH ?? '').split(delimiter).filter(Boolean)];
+  const found = dirs.map((dir) => join(dir, 'crane')).find((path) => existsSync(path));
+  if (found === undefined) throw new Error('crane not found in .cache/bin or on PATH: run test/setup/install-tools.sh');
+  return found;
+}
+
+describe('mirrorhook push --name (archives whose images carry no name)', () => {
+  it('pushes a `crane pull --format oci` layout under --name with its digest unchanged; refuses it without a name', async () => {
+    const layout = join(dir, 'crane-layout');
+    await run(craneBinary(), ['pull', '--insecure', '--format', 'oci', `${source.host}/team/app:1`, layout]);
+    // crane writes no name into index.json: this is the layout a user of crane has.
+    expect(JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')).manifests[0].annotations).toBeUndefined();
+
+    const unnamed = await runCommand(['push', layout, '--to', `${target.host}/named`, ...access()]);
+    expect(unnamed.code).toBe(1);
+    expect(unnamed.stderr).toMatch(/MH_ARCHIVE_UNNAMED: .*\n\s+- image 1 \(sha256:[a-f0-9]{64}\) has no name with a repository; name it with --name REF/);
+
+    const named = await runCommand(['push', layout, '--name', 'docker.io/team/app:from-crane', '--to', `${target.host}/named`, ...access(), '-o', 'json']);
+    expect(named.stderr).toBe('');
+    expect(named.code).toBe(0);
+    const [pushed] = jsonLines(named.stdout);
+    expect(pushed).toMatchObject({ source: 'docker.io/team/app:from-crane', target: `${target.host}/named/docker.io/team/app:from-crane`, digest: appDigest });
+    expect((await skopeoRaw(target, pushed?.target ?? '')).digest).toBe(appDigest);
+  });
+
+  it('puts the one image of a named archive under --name instead of its own name', async () => {
+    const renamed = await runCommand(['push', ociArchive, '--name', 'docker.io/team/renamed:2', '--to', `${target.host}/named`, ...access(), '-o', 'json']);
+    expect(renamed.code).toBe(0);
+    expect(jsonLines(renamed.stdout)).toEqual([expect.objectContaining({ target: `${target.host}/named/docker.io/team/renamed:2`, digest: appDigest })]);
+  });
+
+  it('refuses --name for an archive of several images, and for several archives (exit 2)', async () => {
+    const layout = join(dir, 'crane-two');
+    await run(craneBinary(), ['pull', '--insecure', '--format', 'oci', `${source.host}/team/app:1`, `${source.host}/team/tool:2`, layout]);
+    const several = await runCommand(['push', layout, '--name', 'docker.io/team/app:x', '--to', `${target.host}/named`, ...access()]);
+    expect(several.code).toBe(2);
+    expect(several.stderr).toMatch(/MH_ARCHIVE_NAME: .* holds 2 images and --name names one: push it without --name .*or write one archive per image/);
+    const twoArchives = await runCommand(['push', layout, ociArchive, '--name', 'docker.io/team/app:x', '--to', `${target.host}/named`, ...access()]);
+    expect(twoArchives.code).toBe(2);
+    expect(twoArchives.stderr).toMatch(/MH_USAGE: .*--name names one image, so it takes one ARCHIVE, not 2/);
+    const badName = await runCommand(['push', layout, '--name', 'Team/App:x', '--to', `${target.host}/named`, ...access()]);
+    expect(badName.code).toBe(2);
+    expect(badName.stderr).toMatch(/MH_REF_UPPERCASE/);
   });
 });

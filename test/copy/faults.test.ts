@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { copyImages } from '../../src/copy/executor.js';
 import { parseReference } from '../../src/reference/index.js';
-import { RegistryClient, parseManifest } from '../../src/registry/index.js';
+import { RegistryClient } from '../../src/registry/index.js';
+import { expectConsistentTag } from '../support/consistency.js';
 import { type FaultProxy, type Fault, type ProxiedRequest, startFaultProxy } from '../support/fault-proxy.js';
 import { type TestImage, pushTestImage } from '../support/images.js';
 import { type TestRegistry, startRegistry } from '../support/registry.js';
@@ -55,34 +56,7 @@ describe('copy under injected faults', () => {
     return { result: result!, delays, repository };
   }
 
-  /** Every manifest reachable from the tag exists with all its blobs: nothing half-written is visible. */
-  async function expectConsistent(repository: string): Promise<'present' | 'absent'> {
-    const client = new RegistryClient();
-    const repo = { domain: target.host, path: repository };
-    try {
-      const head = await client.headManifest(repo, 'v1');
-      if (head === undefined) return 'absent';
-      const pending = [head.digest!];
-      while (pending.length > 0) {
-        const digest = pending.pop()!;
-        const manifest = await client.getManifest(repo, digest);
-        const parsed = parseManifest(manifest.bytes, manifest.mediaType, digest);
-        if (parsed.kind === 'index') {
-          for (const child of parsed.manifests) {
-            expect(await client.headManifest(repo, child.digest), `child ${child.digest}`).toBeDefined();
-            pending.push(child.digest);
-          }
-        } else {
-          for (const blob of [...(parsed.config ? [parsed.config] : []), ...parsed.layers]) {
-            expect(await client.headBlob(repo, blob.digest), `blob ${blob.digest}`).toBe(blob.size);
-          }
-        }
-      }
-      return 'present';
-    } finally {
-      await client.close();
-    }
-  }
+  const expectConsistent = (repository: string) => expectConsistentTag(target.host, repository, 'v1');
 
   async function expectIdentical(repository: string): Promise<void> {
     expect((await skopeoRaw(target, `${target.host}/${repository}:v1`)).digest).toBe(image.digest);

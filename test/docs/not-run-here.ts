@@ -5,6 +5,7 @@
  */
 const e2e = 'cluster example: needs the e2e tier API server (test/e2e), not run by the unit tier';
 const registry = 'needs loopback registries seeded with the images it names; registry-host mapping not built yet';
+const served = 'long-running server: run in a temporary directory, in order, curl included, by test/cli/serve-certs.test.ts (built CLI, real TLS)';
 const files = 'names a file or host that is not in the repository (placeholder in the example)';
 export const notRunHere = new Map<string, string>([
   ['docs/commands/sync.md | sync --config mirrorhook.yaml --dry-run', `${registry}; test/sync/sync.test.ts runs the same scenario against two loopback registries`],
@@ -16,11 +17,20 @@ export const notRunHere = new Map<string, string>([
   ['docs/commands/certs.md | certs inject --webhook mirrorhook --ca-file certs/ca.crt', e2e],
   ['docs/deploy.md | certs generate --out certs/', 'writes certs/ in the checkout; covered by test/certs (not yet run from this page)'],
   ['docs/deploy.md | certs inject --webhook mirrorhook --ca-file certs/ca.crt', e2e],
-  ['--help of mirrorhook certs | certs generate --ip 127.0.0.1 --dns localhost', 'writes certs/ in the working directory; needs a temporary cwd'],
+  ['--help of mirrorhook certs | certs generate --dns mirrorhook.example.com --ip 10.0.0.5', 'writes certs/ in the working directory; needs a temporary cwd'],
   ['--help of mirrorhook certs | certs inject --webhook mirrorhook', e2e],
   ['docs/commands/copy.md | copy --src-creds alice:src-secret --dest-creds bob:dst-secret 127.0.0.1:36797/team/app:1.0 127.0.0.1:40297/mirror/team/app:1.0', `${registry} (ports of a past run; auth registries)`],
   ['--help of mirrorhook copy | copy docker.io/library/nginx:1.27 localhost:5000/mirror/nginx:1.27', registry],
   ['--help of mirrorhook copy | copy --from-file images.txt --jobs 8', `${files} (images.txt) and ${registry}`],
+  ['docs/commands/copy.md | copy --all-tags quay.io/prometheus/node-exporter localhost:5000/mirror/prometheus/node-exporter', `${registry} (copy --all-tags runs against loopback registries in test/cli/ls-all-tags.test.ts)`],
+  ['docs/commands/copy.md | ls localhost:5000/mirror/prometheus/node-exporter | wc -l', `shell pipe; ${registry} (ls runs in test/cli/ls-all-tags.test.ts)`],
+  ['docs/commands/copy.md | scan --config mirrorhook.yaml k8s/ | mirrorhook copy --config mirrorhook.yaml -f -', 'shell pipe; the runner runs argv only (copy -f - reading stdin runs in test/cli/ls-all-tags.test.ts)'],
+  ['--help of mirrorhook copy | copy --all-tags quay.io/prometheus/node-exporter localhost:5000/mirror/prometheus/node-exporter', `${registry} (copy --all-tags runs in test/cli/ls-all-tags.test.ts)`],
+  ['--help of mirrorhook copy | scan --config mirrorhook.yaml k8s/ | mirrorhook copy -f -', 'shell pipe; the runner runs argv only (copy -f - reading stdin runs in test/cli/ls-all-tags.test.ts)'],
+  ['docs/commands/ls.md | ls localhost:5000/mirror/docker.io/library/nginx', `${registry} (ls runs against loopback registries in test/cli/ls-all-tags.test.ts)`],
+  ['docs/commands/ls.md | ls --full-ref -o json localhost:5000/mirror/docker.io/library/nginx', `${registry} (ls runs in test/cli/ls-all-tags.test.ts)`],
+  ['--help of mirrorhook ls | ls localhost:5000/mirror/docker.io/library/nginx', `${registry} (ls runs in test/cli/ls-all-tags.test.ts)`],
+  ['--help of mirrorhook ls | ls --full-ref -o json quay.io/prometheus/node-exporter', 'reads quay.io over the internet, which the tests do not reach (ls runs in test/cli/ls-all-tags.test.ts)'],
   ['docs/commands/pulls.md | pulls --kubeconfig ~/.kube/config --config examples/mirrorhook.yaml', e2e],
   ['--help of mirrorhook pulls | pulls --from-logs pulls.json', `${files} (pulls.json, the output of the gcloud line above it)`],
   ['docs/commands/scan.md | scan --cluster --kubeconfig ~/.kube/config --config examples/mirrorhook.yaml -o table', e2e],
@@ -38,9 +48,15 @@ export const notRunHere = new Map<string, string>([
   ['docs/commands/push-pull.md | pull localhost:5000/library/nginx:1.25 localhost:5000/prometheus/node-exporter:v1.8.0 --to-archive images.tar.xz', registry],
   ['docs/commands/push-pull.md | push images.tar.xz node-exporter.tar --to localhost:5001/airgap --config examples/mirrorhook.yaml', `${registry}; needs the archives of the pull above`],
   ['--help of mirrorhook pull | pull nginx:1.25 quay.io/prometheus/node-exporter:v1.8.0 --to-archive images.tar.gz', registry],
+  ['docs/commands/push-pull.md | push nginx-layout --name docker.io/library/nginx:1.25 --to localhost:5001/airgap --config examples/mirrorhook.yaml', `${registry}; needs the crane layout above (push --name of a crane layout runs in test/cli/push.test.ts)`],
+  ['--help of mirrorhook push | push ./nginx-layout --name docker.io/library/nginx:1.27 --to harbor.internal/mirror', `${files} and ${registry} (push --name of a crane layout runs in test/cli/push.test.ts)`],
   ['--help of mirrorhook push | push images.tar.gz --to harbor.internal/mirror --ca-file harbor-ca.crt --username admin --password …', `${files} and ${registry}`],
   ['README.md | serve', 'long-running server: test/examples/quick-start.test.ts runs it in an empty directory with the README curl line'],
-  ['docs/commands/serve.md | serve --config mirrorhook.yaml --cert certs/tls.crt --key certs/tls.key --port 8443', 'long-running server; the README quick start is run by test/examples/demo.test.ts, this flag set is not'],
+  ['docs/commands/serve.md | certs generate --out certs/', served],
+  ['docs/commands/serve.md | serve --cert certs/tls.crt --key certs/tls.key --port 8443', served],
+  ['docs/commands/serve.md | serve', 'long-running server; its --help twin "mirrorhook serve" is run by test/cli/serve-certs.test.ts'],
   ['docs/commands/serve.md | serve --manage-certs --namespace mirrorhook --service mirrorhook --cert-validity 90d', e2e],
-  ['--help of mirrorhook serve | serve --config mirrorhook.yaml --cert certs/tls.crt --key certs/tls.key', 'long-running server; names files not in the repository'],
+  ['--help of mirrorhook serve | certs generate --out certs/', served],
+  ['--help of mirrorhook serve | serve --cert certs/tls.crt --key certs/tls.key', served],
+  ['--help of mirrorhook serve | serve', served],
 ]);

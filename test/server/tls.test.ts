@@ -122,10 +122,10 @@ describe('TLS listener with freshly generated certificates', () => {
 
   it('keeps serving the old pair while a rotation is half written (key not matching)', async () => {
     const third = freshCertificates();
-    const { writeAtomically } = await import('../../src/certs/index.js');
-    await writeAtomically(join(directory, 'tls.crt'), third.serving.cert, 0o644);
+    const { writeFileAtomically } = await import('../../src/files/write-atomically.js');
+    await writeFileAtomically(join(directory, 'tls.crt'), third.serving.cert);
     expect(await server.reloadCertificate()).toBe(false);
-    await writeAtomically(join(directory, 'tls.key'), third.serving.key, 0o600);
+    await writeFileAtomically(join(directory, 'tls.key'), third.serving.key, { mode: 0o600 });
     expect(await server.reloadCertificate()).toBe(true);
     expect((await http1Post(server.url, third.ca.cert, '/audit', admissionReview())).status).toBe(200);
   });

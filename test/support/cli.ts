@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import { runCli } from '../../src/cli/run.js';
 
 /** Runs the CLI in-process with captured output, as a user would see it. */
-export async function runCommand(argv: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {}) {
+export async function runCommand(argv: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; signal?: AbortSignal; stdin?: string } = {}) {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
@@ -13,7 +13,11 @@ export async function runCommand(argv: readonly string[], options: { cwd?: strin
   stderr.on('data', (chunk: Buffer) => {
     err += chunk.toString();
   });
+  // What a shell pipes in; empty (an ended stream) when the test gives nothing.
+  const stdin = new PassThrough();
+  stdin.end(options.stdin ?? '');
   const code = await runCli(argv, {
+    stdin,
     stdout,
     stderr,
     env: options.env ?? {},

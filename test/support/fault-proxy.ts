@@ -7,7 +7,12 @@
  *   const proxy = await startFaultProxy(registry.host, (request) =>
  *     request.method === 'GET' && request.path.includes('/blobs/') && request.seen === 1 ? { status: 503 } : undefined);
  *   proxy.host   // use instead of registry.host
- *   proxy.log    // every request and the fault it got
+ *   proxy.log    // every request, the fault it got, and the request body bytes the proxy received
+ *
+ * `cutRequestAfterBytes` breaks a request off while its body is being sent (an upload interrupted midway): the
+ * client's connection is dropped once that many body bytes arrived. Without `forward`, none of the request reaches
+ * the registry, as behind a front proxy that buffers request bodies (nginx's default, Harbor's set-up); with
+ * `forward`, the registry receives those bytes and then loses the connection, as on a direct link.
  */
 import { type IncomingMessage, type ServerResponse, createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -30,12 +35,13 @@ export type Fault =
   /** Reads the request and never answers. */
   | { readonly stall: true }
   | { readonly corrupt: true }
+  | { readonly cutRequestAfterBytes: number; readonly forward?: boolean }
   /** Passes the request through and adds these headers to the response. */
   | { readonly addResponseHeaders: Record<string, string> };
 
 export interface FaultProxy {
   readonly host: string;
-  readonly log: { readonly method: string; readonly path: string; readonly fault: Fault | undefined }[];
+  readonly log: { readonly method: string; readonly path: string; readonly fault: Fault | undefined; requestBytes: number }[];
   stop(): Promise<void>;
 }
 
@@ -50,9 +56,17 @@ export async function startFaultProxy(upstreamHost: string, fault: (request: Pro
     counts.set(key, seen);
     const query = (req.url ?? '').includes('?') ? (req.url ?? '').slice((req.url ?? '').indexOf('?') + 1) : '';
     const chosen = fault({ method: req.method ?? 'GET', path, query, seen, headers: req.headers });
-    log.push({ method: req.method ?? 'GET', path, fault: chosen });
+    const entry = { method: req.method ?? 'GET', path, fault: chosen, requestBytes: 0 };
+    log.push(entry);
+    req.on('data', (chunk: Buffer) => {
+      entry.requestBytes += chunk.length;
+    });
     if (chosen !== undefined && 'stall' in chosen) {
       req.resume();
+      return;
+    }
+    if (chosen !== undefined && 'cutRequestAfterBytes' in chosen) {
+      cutRequest(req, chosen.cutRequestAfterBytes, chosen.forward === true ? { host: upstreamName, port: upstreamPort } : undefined);
       return;
     }
     if (chosen !== undefined && 'status' in chosen) {
@@ -118,6 +132,24 @@ export async function startFaultProxy(upstreamHost: string, fault: (request: Pro
         server.close(() => resolve());
       }),
   };
+}
+
+/** Drops the client's connection once `limit` body bytes arrived; with `upstream`, those bytes reach it first. */
+function cutRequest(req: IncomingMessage, limit: number, upstream: { host: string; port: number } | undefined): void {
+  const forwarded = upstream === undefined ? undefined : httpRequest({ ...upstream, method: req.method, path: req.url, headers: req.headers });
+  forwarded?.on('error', () => undefined);
+  let received = 0;
+  req.on('data', (chunk: Buffer) => {
+    if (received >= limit) return;
+    const part = chunk.subarray(0, limit - received);
+    received += part.length;
+    forwarded?.write(part);
+    if (received >= limit) {
+      req.socket.destroy();
+      // The registry keeps what it read before the connection went (give it a moment to read it).
+      setTimeout(() => forwarded?.destroy(), 50);
+    }
+  });
 }
 
 function splitHost(host: string): [string, number] {

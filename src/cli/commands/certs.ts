@@ -3,10 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import * as k8s from '@kubernetes/client-node';
 import { generateCertificateSet, injectCaBundle, writeCertificateFiles } from '../../certs/index.js';
+import { localDnsNames, localIpAddresses } from '../../certs/local.js';
 import { MirrorhookError } from '../../errors.js';
 import { loadKubeConfig } from '../../kube/client.js';
-import { type Command, commonOptions, parseCommandArgs } from '../command.js';
-import { integerFlag } from './serve.js';
+import { type Command, commonOptions, integerFlag, parseCommandArgs } from '../command.js';
 
 export const certsCommand: Command = {
   name: 'certs',
@@ -16,13 +16,14 @@ export const certsCommand: Command = {
   mirrorhook certs inject --webhook NAME [--ca-file FILE] [--kubeconfig FILE]
 
 generate  writes ca.crt, tls.crt and tls.key (mode 0600) into --out (default certs/). The serving
-          certificate covers NAME, NAME.NS, NAME.NS.svc, NAME.NS.svc.cluster.local and the extras.
+          certificate covers NAME, NAME.NS, NAME.NS.svc, NAME.NS.svc.cluster.local, localhost,
+          127.0.0.1, ::1 and the extras; mirrorhook serve without --cert serves this set.
           Defaults: --service mirrorhook --namespace mirrorhook --days 365.
 inject    puts the CA (default certs/ca.crt) into the caBundle of every webhook of the
           MutatingWebhookConfiguration NAME, through the current kubeconfig context.
 
 Examples:
-  mirrorhook certs generate --ip 127.0.0.1 --dns localhost
+  mirrorhook certs generate --dns mirrorhook.example.com --ip 10.0.0.5
   mirrorhook certs inject --webhook mirrorhook`,
   async run(argv, io) {
     const [subcommand, ...rest] = argv;
@@ -64,7 +65,14 @@ async function generate(argv: readonly string[], io: Parameters<Command['run']>[
     if (isIP(ip) === 0) throw new MirrorhookError('MH_USAGE', `--ip "${ip}" is not an IPv4 or IPv6 address`);
   }
   const days = integerFlag('--days', values.days, 365, 1, 3650);
-  const set = generateCertificateSet({ service, namespace, dnsNames: values.dns ?? [], ipAddresses, validityDays: days });
+  // The local names too: the same files serve `mirrorhook serve` on this machine (curl https://localhost:8443).
+  const set = generateCertificateSet({
+    service,
+    namespace,
+    dnsNames: [...localDnsNames, ...(values.dns ?? [])],
+    ipAddresses: [...localIpAddresses, ...ipAddresses],
+    validityDays: days,
+  });
   const paths = await writeCertificateFiles(values.out ?? 'certs', set);
   io.stdout.write(`wrote ${paths.ca}, ${paths.cert}, ${paths.key} (valid ${days} days)\n`);
   return 0;
@@ -96,7 +104,7 @@ async function inject(argv: readonly string[], io: Parameters<Command['run']>[1]
   } catch (error) {
     throw new MirrorhookError('MH_CERT_INVALID', `${caFile}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const kubeConfig = loadKubeConfig(values.kubeconfig);
+  const kubeConfig = loadKubeConfig(values.kubeconfig, io.env);
   const api = kubeConfig.makeApiClient(k8s.AdmissionregistrationV1Api);
   const result = await injectCaBundle(api, values.webhook, caPem);
   io.stdout.write(

@@ -1,13 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { loadConfig } from '../../config/load.js';
 import { type CopyEvent, type CopyResult, copyImages } from '../../copy/executor.js';
-import { type CopyRequest, type RejectedLine, requestsFromList } from '../../copy/plan.js';
+import { type CopyRequest, type RejectedLine, requestsForTags, requestsFromList } from '../../copy/plan.js';
 import { CopyProgress, formatBytes, plainLine, shortDigest } from '../../copy/progress.js';
-import { createCopyClient } from '../../copy/setup.js';
+import { createCopyClient, dockerConfigFile, resumableUploadAbove } from '../../copy/setup.js';
 import { googleRegistrySetup, repositoryRegistryPath } from '../../google/index.js';
 import { MirrorhookError } from '../../errors.js';
 import { createMapper, parseMirrorRegistry } from '../../mapping/index.js';
-import { parseReference } from '../../reference/index.js';
+import { type ImageReference, parseReference } from '../../reference/index.js';
 import { type Platform, parsePlatform } from '../../registry/manifest.js';
 import {
   type Command,
@@ -19,11 +19,13 @@ import {
   parseOutputFormat,
   writeJsonLine,
 } from '../command.js';
+import { parseRepository } from './ls.js';
 
 const copyOptions = {
   ...commonOptions,
   ...outputOption,
   'from-file': { type: 'string', short: 'f' },
+  'all-tags': { type: 'boolean' },
   jobs: { type: 'string', short: 'j' },
   platform: { type: 'string', multiple: true },
   'dry-run': { type: 'boolean' },
@@ -41,23 +43,27 @@ export const copyCommand: Command = {
   summary: 'copy images into the mirror byte for byte: every platform, signatures too, resumable',
   handlesStop: true,
   usage: `Usage: mirrorhook copy [options] SRC DST
-       mirrorhook copy [options] --from-file images.txt
+       mirrorhook copy [options] --from-file images.txt      (- reads the list from stdin)
+       mirrorhook copy [options] --all-tags SRC_REPO DST_REPO
 
 Copies images between registries with identical digests: indexes with every platform and attestation,
 cosign signature/attestation/SBOM tags and OCI referrers. Blobs already in the target are not sent again,
 so a re-run costs one HEAD request on each side per image. With --from-file, each line (a reference as
 written in a Pod; # comments allowed) is mapped into the mirror by the configuration, like the webhook does.
+With --all-tags, every tag of SRC_REPO (as \`mirrorhook ls\` lists it) is copied to the same tag of DST_REPO, one
+row per tag in the report.
 Exit 1 when any image failed (the summary says why), 2 on bad usage.
 
-  -f, --from-file FILE   images to copy, one per line, targets from the config's mirror
+  -f, --from-file FILE   images to copy, one per line, targets from the config's mirror; - reads stdin
+      --all-tags         SRC and DST are repositories: copy every tag of SRC to DST
   -j, --jobs N           images and blob transfers in flight at once (default 4)
       --platform P       keep only os/arch[/variant] of an index (repeatable); the digest then changes
       --dry-run          plan only: show what would be copied, write nothing
       --no-signatures    do not copy cosign tags and OCI referrers
       --src-creds U:P    credentials for the source registry
       --dest-creds U:P   credentials for the destination registry
-      --authfile FILE    Docker config.json or a Kubernetes .dockerconfigjson (default ~/.docker/config.json,
-                         with its credHelpers / credsStore)
+      --authfile FILE    Docker config.json or a Kubernetes .dockerconfigjson (default credentials.dockerConfig,
+                         else ~/.docker/config.json; with its credHelpers / credsStore)
       --insecure         plain HTTP (loopback registries always use it unless they have a CA file)
       --ca-file FILE     extra CA for the destination (default: mirror.caFile); selects HTTPS on loopback
       --src-ca-file FILE extra CA for the source
@@ -66,7 +72,9 @@ Exit 1 when any image failed (the summary says why), 2 on bad usage.
 
 Examples:
   mirrorhook copy docker.io/library/nginx:1.27 localhost:5000/mirror/nginx:1.27
-  mirrorhook copy --from-file images.txt --jobs 8`,
+  mirrorhook copy --from-file images.txt --jobs 8
+  mirrorhook copy --all-tags quay.io/prometheus/node-exporter localhost:5000/mirror/prometheus/node-exporter
+  mirrorhook scan --config mirrorhook.yaml k8s/ | mirrorhook copy -f -`,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(this, argv, copyOptions);
     if (values.help) {
@@ -80,21 +88,21 @@ Examples:
     if (fromFile !== undefined && positionals.length > 0) {
       throw new MirrorhookError('MH_USAGE', 'give either SRC DST or --from-file, not both (see mirrorhook copy --help)');
     }
+    const allTags = values['all-tags'] === true;
+    if (allTags && fromFile !== undefined) throw new MirrorhookError('MH_USAGE', '--all-tags copies SRC_REPO to DST_REPO; it does not go with --from-file');
+    if (allTags && positionals.length !== 2) throw new MirrorhookError('MH_USAGE', 'copy --all-tags needs SRC_REPO and DST_REPO (see mirrorhook copy --help)');
     if (fromFile === undefined && positionals.length !== 2) {
       throw new MirrorhookError('MH_USAGE', 'copy needs SRC and DST, or --from-file FILE (see mirrorhook copy --help)');
     }
+    const repositories = allTags ? { source: parseRepository(positionals[0] ?? '', 'SRC_REPO'), target: parseRepository(positionals[1] ?? '', 'DST_REPO') } : undefined;
     const { config } = await loadConfig(values.config);
 
     let requests: CopyRequest[];
     let rejected: RejectedLine[] = [];
     if (fromFile !== undefined) {
-      let text: string;
-      try {
-        text = await readFile(fromFile, 'utf8');
-      } catch (error) {
-        throw new MirrorhookError('MH_COPY_FROM_FILE', `${fromFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-      }
-      ({ requests, rejected } = requestsFromList(text, createMapper(config)));
+      ({ requests, rejected } = requestsFromList(await readImageList(fromFile, io), createMapper(config)));
+    } else if (repositories !== undefined) {
+      requests = []; // the tags are listed once the client exists
     } else {
       requests = [{ source: parseReference(positionals[0] ?? ''), target: parseReference(positionals[1] ?? '') }];
     }
@@ -106,21 +114,22 @@ Examples:
       env: io.env,
       onCreated: (repository) => io.stderr.write(`created Artifact Registry repository ${repositoryRegistryPath(repository)}\n`),
     });
-    const destinationHosts = [...new Set(requests.map((request) => request.target.domain))];
+    const endpoints: readonly { readonly source: ImageReference; readonly target: ImageReference }[] = repositories === undefined ? requests : [repositories];
+    const destinationHosts = [...new Set(endpoints.map((request) => request.target.domain))];
     const usesMirror = destinationHosts.includes(mirror.domain);
     const client = await createCopyClient({
       env: io.env,
-      sourceHosts: [...new Set(requests.map((request) => request.source.domain))],
+      sourceHosts: [...new Set(endpoints.map((request) => request.source.domain))],
       destinationHosts,
       sourceCredentials: values['src-creds'],
       destinationCredentials: values['dest-creds'],
-      authFile: values.authfile,
+      authFile: dockerConfigFile(values.authfile, config.credentials),
       insecure: values.insecure === true,
       destinationInsecure: usesMirror && config.mirror.insecure,
       caFile: values['ca-file'] ?? (usesMirror && config.mirror.caFile !== '' ? config.mirror.caFile : undefined),
       sourceCaFile: values['src-ca-file'],
       fallbackProviders: [google.credentials],
-      clientOptions: { prepareRepository: google.prepareRepository, signal: io.stopSignal },
+      clientOptions: { prepareRepository: google.prepareRepository, signal: io.stopSignal, chunkedAbove: resumableUploadAbove },
     });
 
     for (const line of rejected) {
@@ -135,6 +144,11 @@ Examples:
     const reporter = createReporter(io, format, startedAt);
     let results: CopyResult[];
     try {
+      if (repositories !== undefined) {
+        const tags = await client.listTags(repositories.source);
+        if (format === 'text') io.stderr.write(`${formatRepository(repositories.source)}: ${tags.length} tag${tags.length === 1 ? '' : 's'} to copy\n`);
+        requests = requestsForTags(repositories.source, repositories.target, tags);
+      }
       results = await copyImages(client, requests, {
         jobs,
         platforms,
@@ -184,6 +198,35 @@ Examples:
     return failed > 0 || invalid > 0 ? 1 : 0;
   },
 };
+
+/** The image list of --from-file: a file, or stdin for \`-\` (so \`mirrorhook scan … | mirrorhook copy -f -\` works). */
+async function readImageList(file: string, io: CommandIo): Promise<string> {
+  if (file === '-') {
+    const input = io.stdin ?? process.stdin;
+    if (input.isTTY === true) io.stderr.write('reading images from stdin, one per line; end with Ctrl-D\n');
+    // Ctrl-C while waiting for the list: stop reading, as the copy itself would stop.
+    const stop = (): void => {
+      input.destroy?.(new MirrorhookError('MH_COPY_INTERRUPTED', 'stopped while reading the image list from stdin; nothing was copied'));
+    };
+    io.stopSignal.addEventListener('abort', stop, { once: true });
+    const chunks: Buffer[] = [];
+    try {
+      for await (const chunk of input) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+    } finally {
+      io.stopSignal.removeEventListener('abort', stop);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  }
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    throw new MirrorhookError('MH_COPY_FROM_FILE', `${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+}
+
+function formatRepository(repository: ImageReference): string {
+  return `${repository.domain}/${repository.path}`;
+}
 
 function parseJobs(text: string | undefined): number {
   if (text === undefined) return 4;

@@ -30,6 +30,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./copy.js')).copyCommand,
   },
   {
+    name: 'ls',
+    summary: 'list the tags of a repository (every page the registry serves), like crane ls',
+    load: async () => (await import('./ls.js')).lsCommand,
+  },
+  {
     name: 'scan',
     summary: 'list third-party image references in files (Dockerfiles, manifests, kustomize, compose, CI pipelines) or in a cluster',
     load: async () => (await import('./scan.js')).scanCommand,

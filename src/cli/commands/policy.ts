@@ -167,7 +167,7 @@ Examples:
       // The Kubernetes client is heavy: loaded only when a cluster is asked for.
       const { loadKubeConfig } = await import('../../kube/client.js');
       const { listAllPods, podInventory } = await import('../../policy/cluster.js');
-      inventory = podInventory(await listAllPods(loadKubeConfig(values.kubeconfig))());
+      inventory = podInventory(await listAllPods(loadKubeConfig(values.kubeconfig, io.env))());
     } else {
       const { items, templated, buildTime } = fileInventory(scanPaths(rest, createMapper(config)));
       inventory = items;

@@ -71,7 +71,7 @@ Example:
       // The Kubernetes client is loaded only for cluster events: a log file does not need it.
       const { loadKubeConfig } = await import('../../kube/client.js');
       const { collectPullEvents, watchPullEvents } = await import('../../pulls/cluster.js');
-      const kube = loadKubeConfig(values.kubeconfig);
+      const kube = loadKubeConfig(values.kubeconfig, io.env);
       if (watchMs === undefined) {
         await collectPullEvents(kube, tally, values.namespace);
       } else {

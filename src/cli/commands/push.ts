@@ -1,9 +1,10 @@
 import { openArchive, pushArchive } from '../../archive/index.js';
 import { loadConfig } from '../../config/load.js';
-import { createCopyClient } from '../../copy/setup.js';
+import { createCopyClient, dockerConfigFile } from '../../copy/setup.js';
 import { MirrorhookError } from '../../errors.js';
 import { googleRegistrySetup } from '../../google/index.js';
 import { type Mapper, createMapper, parseMirrorRegistry } from '../../mapping/index.js';
+import { parseReference } from '../../reference/index.js';
 import { type Command, commonOptions, stoppedError, formatTable, outputOption, parseCommandArgs, parseOutputFormat, writeJsonLine } from '../command.js';
 
 /** Credentials for the one registry a command talks to: `--username/--password`, else the Docker config. */
@@ -28,7 +29,7 @@ export const pushCommand: Command = {
   summary: 'push image archives (docker save, OCI layout; .tar, .tar.gz, .tar.xz or a folder) into a registry',
   handlesStop: true,
   usage: `Usage: mirrorhook push [--config FILE] --to REGISTRY[/NAMESPACE] [--username U --password P | --authfile FILE]
-                [--ca-file FILE] [--insecure] [--output text|json] ARCHIVE...
+                [--ca-file FILE] [--insecure] [--output text|json] [--name REF] ARCHIVE...
 
 For air-gapped installs: pushes every image of each archive into the registry, placed by mirror.layout of the
 configuration (default host-path: docker.io/library/nginx:1.25 goes to REGISTRY/NAMESPACE/docker.io/library/nginx:1.25).
@@ -37,9 +38,12 @@ its digest printed) and OCI image layouts (index.json and blobs/; manifests and 
 folder, .tar, .tar.gz or .tar.xz (xz needs the xz program). Each archive is read twice, streaming, never whole:
 first to check every digest, size and blob (a truncated or damaged archive is refused and nothing is pushed),
 then to upload the blobs the registry lacks. Manifests go last, so a failure never leaves a tag on missing blobs,
-nor does Ctrl-C (or SIGTERM), which stops at once and exits 1.
+nor does Ctrl-C (or SIGTERM), which stops at once and exits 1. An archive whose image carries no name (\`crane pull
+--format oci\` writes no name) is pushed with --name.
 
   --to REG[/NS]       the registry, and optionally a namespace inside it
+  --name REF          push the one image of the one ARCHIVE under REF (placed under --to like a name the archive
+                      carries); for archives whose image has no name; an archive of several images is refused
   -u, --username U    with --password: Basic credentials for the registry (else the Docker config, else anonymous)
   -p, --password P
   --authfile FILE     Docker config.json or a Kubernetes .dockerconfigjson (default credentials.dockerConfig,
@@ -49,10 +53,11 @@ nor does Ctrl-C (or SIGTERM), which stops at once and exits 1.
   --insecure          plain HTTP (default mirror.insecure when --to is the configured mirror's registry)
   -o, --output FMT    text or json (one object per pushed image)
 
-Example:
-  mirrorhook push images.tar.gz --to harbor.internal/mirror --ca-file harbor-ca.crt --username admin --password …`,
+Examples:
+  mirrorhook push images.tar.gz --to harbor.internal/mirror --ca-file harbor-ca.crt --username admin --password …
+  mirrorhook push ./nginx-layout --name docker.io/library/nginx:1.27 --to harbor.internal/mirror`,
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(this, argv, { ...commonOptions, ...outputOption, ...registryAccessOptions, to: { type: 'string' } });
+    const { values, positionals } = parseCommandArgs(this, argv, { ...commonOptions, ...outputOption, ...registryAccessOptions, to: { type: 'string' }, name: { type: 'string' } });
     if (values.help) {
       io.stdout.write(`${this.usage}\n`);
       return 0;
@@ -60,6 +65,12 @@ Example:
     const format = parseOutputFormat(values.output);
     if (positionals.length === 0) throw new MirrorhookError('MH_USAGE', 'push needs at least one ARCHIVE (see mirrorhook push --help)');
     if (values.to === undefined) throw new MirrorhookError('MH_USAGE', 'push needs --to REGISTRY[/NAMESPACE]');
+    const name = values.name;
+    if (name !== undefined) {
+      if (positionals.length > 1) throw new MirrorhookError('MH_USAGE', `--name names one image, so it takes one ARCHIVE, not ${positionals.length}`);
+      // A bad name is a usage error now, not a problem found after the archive was read.
+      parseReference(name);
+    }
     let to;
     try {
       to = parseMirrorRegistry(values.to);
@@ -83,7 +94,7 @@ Example:
       sourceHosts: [],
       destinationHosts: [to.domain],
       destinationCredentials: userPass(values.username, values.password),
-      authFile: values.authfile ?? (config.credentials.dockerConfig === '' ? undefined : config.credentials.dockerConfig),
+      authFile: dockerConfigFile(values.authfile, config.credentials),
       insecure: values.insecure ?? (intoMirror && config.mirror.insecure),
       caFile: values['ca-file'] ?? (intoMirror && config.mirror.caFile !== '' ? config.mirror.caFile : undefined),
     });
@@ -93,6 +104,7 @@ Example:
         const source = await openArchive(file);
         await pushArchive(source, client, mapper, {
           signal: io.stopSignal,
+          ...(name === undefined ? {} : { name }),
           onPlan: (plan, targets) => {
             if (format === 'text') io.stderr.write(`${file}: ${plan.format}, ${targets.length} image${targets.length === 1 ? '' : 's'} checked\n`);
           },

@@ -1,7 +1,8 @@
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { loadConfig } from '../../config/load.js';
 import { MirrorhookError } from '../../errors.js';
+import { writeFileAtomically } from '../../files/write-atomically.js';
 import { createMapper } from '../../mapping/index.js';
 import { readAuditLog } from '../../policy/audit-log.js';
 import { aggregatePulls } from '../../pulls/aggregate.js';
@@ -69,6 +70,8 @@ Example:
     }
     const { config } = await loadConfig(values.config);
     const mapper = createMapper(config);
+    // Made before any work: a missing or broken credentials.dockerConfig is bad input, said at start.
+    const mirrorClient = values.offline === true ? undefined : await copyClientForMirror(config, io.env, io.stopSignal);
 
     const uses: ImageUse[] = positionals.length === 0 ? [] : usesFromFiles(scanPaths(positionals, mapper).files.flatMap((file) => file.occurrences));
     const tally = new PullTally();
@@ -81,7 +84,7 @@ Example:
         import('../../pulls/cluster.js'),
         import('../../report/cluster.js'),
       ]);
-      const kube = loadKubeConfig(values.kubeconfig);
+      const kube = loadKubeConfig(values.kubeconfig, io.env);
       uses.push(...usesFromCluster(inventoryFromObjects(await listWorkloads(kube), mapper), mapper));
       namespaceModes = await clusterModes.namespaceModes(kube);
       await collectPullEvents(kube, tally);
@@ -92,9 +95,9 @@ Example:
     const pulls = cluster || fromLogs !== undefined ? aggregatePulls(tally.records(), mapper) : undefined;
     const audit = fromAuditLogs === undefined ? undefined : readAuditLog(await readInput(fromAuditLogs, 'MH_POLICY_AUDIT_LOG'), fromAuditLogs);
     let presence;
-    if (values.offline !== true) {
+    if (mirrorClient !== undefined) {
       const targets = uses.flatMap((use) => (use.target === null || use.standing === 'left-out' ? [] : [use.target]));
-      presence = await checkMirror(targets, await copyClientForMirror(config, io.env, io.stopSignal));
+      presence = await checkMirror(targets, mirrorClient);
     }
     const report = buildReport({ uses, namespaceModes, presence, pulls, audit });
 
@@ -103,7 +106,7 @@ Example:
       return 0;
     }
     try {
-      await writeFile(out, renderReportHtml(report));
+      await writeFileAtomically(out, renderReportHtml(report));
     } catch (error) {
       throw new MirrorhookError('MH_REPORT_WRITE', `${out}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
     }

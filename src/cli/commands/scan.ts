@@ -59,7 +59,7 @@ Example:
       // The Kubernetes client is loaded only for --cluster: it costs a second of start-up that a file scan skips.
       const { loadKubeConfig } = await import('../../kube/client.js');
       const { listWorkloads } = await import('../../scan/cluster/list.js');
-      const occurrences = inventoryFromObjects(await listWorkloads(loadKubeConfig(values.kubeconfig)), mapper);
+      const occurrences = inventoryFromObjects(await listWorkloads(loadKubeConfig(values.kubeconfig, io.env)), mapper);
       printCluster(io, format, occurrences, includeMirrored);
       return 0;
     }

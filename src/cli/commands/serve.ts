@@ -1,15 +1,14 @@
 import { hostname } from 'node:os';
-import { dirname, resolve } from 'node:path';
-import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { pino } from 'pino';
-import { writeAtomically } from '../../certs/files.js';
-import { type PemPair, generateCertificateSet } from '../../certs/generate.js';
+import type { PemPair } from '../../certs/generate.js';
+import { localServingPair } from '../../certs/local.js';
 import type { ManagedCertificates } from '../../certs/manage.js';
 import { loadConfig } from '../../config/load.js';
 import { MirrorhookError, describeError } from '../../errors.js';
 import { formatMirrorRegistry, parseMirrorRegistry } from '../../mapping/index.js';
 import { serve } from '../../server/listen.js';
-import { type Command, commonOptions, parseCommandArgs } from '../command.js';
+import { type Command, commonOptions, integerFlag, parseCommandArgs } from '../command.js';
 import { parseDuration } from '../duration.js';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -20,17 +19,20 @@ export const serveCommand: Command = {
   handlesStop: true,
   usage: `Usage: mirrorhook serve [--config FILE] [--host H] [--port P] [--cert FILE --key FILE] [options]
 
-Runs the mutating admission webhook. Without --cert/--key it generates a self-signed CA and serving
-certificate (for localhost, 127.0.0.1, ::1, this host and the mirrorhook Service) and writes the CA to
---ca-out so that clients can verify it. Without a config file it runs the built-in default (mirror
-localhost:5000/mirror, swap always). Certificate files are re-read when they change (Secret rotation).
+Runs the mutating admission webhook. Without --cert/--key it serves the set in the --ca-out folder
+(ca.crt, tls.crt, tls.key, as certs generate writes it) when that covers localhost and is not expiring;
+else it generates a self-signed set (localhost, 127.0.0.1, ::1, this host, the mirrorhook Service) and
+writes it there when the folder holds none of the three files. Files it does not use are never replaced:
+the new CA then goes to a temporary folder, named in the log. Without a config file it runs the built-in
+default (mirror localhost:5000/mirror, swap always). Certificate files are re-read when they change.
 
   --config FILE          configuration (default: mirrorhook.yaml if present, else the built-in default)
   --host H               address to listen on (default 0.0.0.0)
   --port P               port (default 8443)
   --cert FILE            serving certificate (PEM); with --key
   --key FILE             its private key (PEM)
-  --ca-out FILE          where a generated CA is written (default certs/ca.crt)
+  --ca-out FILE          the CA of the set used without --cert (default certs/ca.crt; tls.crt and tls.key
+                         beside it)
   --log-level L          fatal, error, warn, info (default), debug, trace, silent
   --reload-interval S    seconds between checks of the certificate files or Secret (default 10)
   --manage-certs         keep a CA and serving certificate in a Secret, the caBundle in step, and rotate
@@ -41,10 +43,13 @@ localhost:5000/mirror, swap always). Certificate files are re-read when they cha
   --service NAME         Service name the certificate covers (default mirrorhook); --dns/--ip add names
   --cert-validity D      serving certificate lifetime: 90d, 12h, 30m or 45s (default 90d; the CA lives 10x)
   --kubeconfig FILE      kubeconfig for --manage-certs (default: in-cluster, else KUBECONFIG)
-  --shutdown-delay S     seconds /readyz fails before the listener closes on SIGTERM (default 5)
+  --shutdown-delay S     seconds /readyz fails before the listener closes on SIGTERM (default 5 in a
+                         Kubernetes Pod, 0 elsewhere)
 
-Example:
-  mirrorhook serve --config mirrorhook.yaml --cert certs/tls.crt --key certs/tls.key`,
+Examples:
+  mirrorhook certs generate --out certs/
+  mirrorhook serve --cert certs/tls.crt --key certs/tls.key
+  mirrorhook serve                                       # no flags: serves the certs/ set above`,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(this, argv, {
       ...commonOptions,
@@ -79,7 +84,10 @@ Example:
     }
     const port = integerFlag('--port', values.port, 8443, 0, 65_535);
     const reloadSeconds = integerFlag('--reload-interval', values['reload-interval'], 10, 1, 3600);
-    const shutdownSeconds = integerFlag('--shutdown-delay', values['shutdown-delay'], 5, 0, 300);
+    // The delay lets Kubernetes take this Pod out of the Service's endpoints before the listener closes; outside a
+    // cluster nothing routes by readiness, so Ctrl-C or SIGTERM stops at once (ADR 0110).
+    const inCluster = io.env.KUBERNETES_SERVICE_HOST !== undefined;
+    const shutdownSeconds = integerFlag('--shutdown-delay', values['shutdown-delay'], inCluster ? 5 : 0, 0, 300);
     const level = values['log-level'] ?? 'info';
     if (!(logLevels as readonly string[]).includes(level)) {
       throw new MirrorhookError('MH_USAGE', `--log-level must be one of ${logLevels.join(', ')}`);
@@ -98,6 +106,7 @@ Example:
       if (validitySeconds < 30) throw new MirrorhookError('MH_USAGE', '--cert-validity must be at least 30s');
       const manager = await managedCertificates({
         kubeconfig: values.kubeconfig,
+        env: io.env,
         namespace: values.namespace ?? io.env.POD_NAMESPACE ?? 'mirrorhook',
         secretName: values['cert-secret'] ?? 'mirrorhook-certs',
         webhookConfigurationName: values['webhook-config'] ?? 'mirrorhook',
@@ -121,21 +130,16 @@ Example:
     } else if (values.cert !== undefined && values.key !== undefined) {
       tls = { certPath: values.cert, keyPath: values.key };
     } else {
-      const set = generateCertificateSet({
-        service: 'mirrorhook',
-        namespace: 'mirrorhook',
-        dnsNames: ['localhost', hostname()],
-        ipAddresses: ['127.0.0.1', '::1'],
-      });
-      const caOut = resolve(io.cwd, values['ca-out'] ?? 'certs/ca.crt');
-      try {
-        await mkdir(dirname(caOut), { recursive: true });
-        await writeAtomically(caOut, set.ca.cert, 0o644);
-        logger.info({ ca: caOut }, `self-signed certificate generated; verify with: curl --cacert ${caOut}`);
-      } catch (error) {
-        logger.warn({ ca: set.ca.cert, err: error }, 'self-signed certificate generated; the CA could not be written, here it is');
+      const local = await localServingPair({ caPath: resolve(io.cwd, values['ca-out'] ?? 'certs/ca.crt'), extraDnsNames: [hostname()] });
+      if (local.kind === 'reused') {
+        logger.info({ cert: local.certPath, ca: local.caPath }, `serving the certificate set on disk; verify with: curl --cacert ${local.caPath}`);
+        tls = { certPath: local.certPath, keyPath: local.keyPath };
+      } else {
+        if (local.kept !== undefined) logger.warn({ reason: local.kept }, 'certificate files on disk left as they are, not served');
+        if (local.caPath === undefined) logger.warn({ ca: local.ca, err: local.writeError }, 'self-signed certificate generated; the CA could not be written, here it is');
+        else logger.info({ ca: local.caPath }, `self-signed certificate generated; verify with: curl --cacert ${local.caPath}`);
+        tls = { pair: local.pair };
       }
-      tls = { pair: set.serving };
     }
 
     const server = await serve({
@@ -164,6 +168,7 @@ Example:
 
 interface ManagedOptions {
   readonly kubeconfig: string | undefined;
+  readonly env: NodeJS.ProcessEnv;
   readonly namespace: string;
   readonly secretName: string;
   readonly webhookConfigurationName: string;
@@ -183,7 +188,7 @@ async function managedCertificates(options: ManagedOptions): Promise<ManagedCert
     import('../../kube/client.js'),
     import('../../kube/lease.js'),
   ]);
-  const kubeConfig = loadKubeConfig(options.kubeconfig);
+  const kubeConfig = loadKubeConfig(options.kubeconfig, options.env);
   return new ManagedCertificates({
     core: kubeConfig.makeApiClient(k8s.CoreV1Api),
     admission: kubeConfig.makeApiClient(k8s.AdmissionregistrationV1Api),
@@ -212,13 +217,4 @@ async function firstPair(check: () => Promise<PemPair | undefined>, stop: AbortS
   }
   const { kubeError } = await import('../../kube/client.js');
   throw kubeError(lastError ?? new Error('no certificate appeared in the Secret'), 'self-managed certificates');
-}
-
-export function integerFlag(flag: string, value: string | undefined, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < min || number > max) {
-    throw new MirrorhookError('MH_USAGE', `${flag} must be a whole number from ${min} to ${max}, not "${value}"`);
-  }
-  return number;
 }

@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { loadConfig } from '../../config/load.js';
 import { plainLine } from '../../copy/progress.js';
-import { createCopyClient } from '../../copy/setup.js';
+import { createCopyClient, dockerConfigFile, resumableUploadAbove } from '../../copy/setup.js';
 import { MirrorhookError } from '../../errors.js';
 import { googleRegistrySetup, repositoryRegistryPath } from '../../google/index.js';
 import { parseMirrorRegistry } from '../../mapping/index.js';
@@ -81,13 +81,14 @@ Examples:
       destinationHosts,
       sourceCredentials: values['src-creds'],
       destinationCredentials: values['dest-creds'],
-      authFile: values.authfile ?? (config.credentials.dockerConfig === '' ? undefined : config.credentials.dockerConfig),
+      authFile: dockerConfigFile(values.authfile, config.credentials),
       insecure: values.insecure === true,
       destinationInsecure: config.mirror.insecure,
       caFile: values['ca-file'] ?? (config.mirror.caFile === '' ? undefined : config.mirror.caFile),
       sourceCaFile: values['src-ca-file'],
       fallbackProviders: [google.credentials],
-      clientOptions: { prepareRepository: google.prepareRepository, signal: io.stopSignal },
+      // Like copy: large layers upload in resumable chunks (the CronJob's memory limit leaves room for one).
+      clientOptions: { prepareRepository: google.prepareRepository, signal: io.stopSignal, chunkedAbove: resumableUploadAbove },
     });
 
     const startedAt = Date.now();

@@ -41,7 +41,7 @@ Example:
     const sinceMs = parseDuration(values.since ?? '1h', '--since');
     const { config } = await loadConfig(values.config);
     const mapper = createMapper(config);
-    const { pods, pulls } = await readClusterState(loadKubeConfig(values.kubeconfig), values.namespace);
+    const { pods, pulls } = await readClusterState(loadKubeConfig(values.kubeconfig, io.env), values.namespace);
     const report = verifyCluster(pods, pulls, new Date(Date.now() - sinceMs), mapper);
     const mirror = formatMirrorRegistry(mapper.mirror);
 

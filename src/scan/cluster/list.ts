@@ -1,13 +1,8 @@
 import * as k8s from '@kubernetes/client-node';
-import { kubeError } from '../../kube/client.js';
+import { type Lister as KubeLister, listAll } from '../../kube/list.js';
 import type { KubeObject, WorkloadKind } from './inventory.js';
 
-interface Page {
-  readonly items: readonly KubeObject[];
-  readonly metadata?: { readonly _continue?: string | undefined } | undefined;
-}
-
-type Lister = (request: { limit: number; _continue?: string }) => Promise<Page>;
+type Lister = KubeLister<KubeObject>;
 
 /**
  * Lists Pods and every workload kind across all namespaces, page by page. The edge of `scan --cluster`: the
@@ -32,21 +27,4 @@ export async function listWorkloads(config: k8s.KubeConfig): Promise<{ kind: Wor
     lists.push({ kind, items: await listAll(list, `list ${kind}s in all namespaces`) });
   }
   return lists;
-}
-
-/** Follows `continue` tokens until the list is complete. */
-export async function listAll(list: Lister, what: string): Promise<KubeObject[]> {
-  const items: KubeObject[] = [];
-  let token: string | undefined;
-  do {
-    let page: Page;
-    try {
-      page = await list(token === undefined ? { limit: 500 } : { limit: 500, _continue: token });
-    } catch (error) {
-      throw kubeError(error, what);
-    }
-    items.push(...page.items);
-    token = page.metadata?._continue || undefined;
-  } while (token !== undefined);
-  return items;
 }
