@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { labelProblem, remoteRepositoryProblem } from '../google/repository.js';
 import { attestorProblem, ruleKeyProblem } from '../policy/binauthz.js';
 import { namePatternProblem } from '../policy/pattern.js';
+import { tryParseReference } from '../reference/index.js';
+import { rangeProblem } from '../sync/semver.js';
 
 /** Where rewritten references point inside the mirror. See PRODUCT.md and docs/adr/0003-mirror-layouts.md. */
 export const Layout = {
@@ -138,6 +140,70 @@ export const StatusConfigSchema = z
   })
   .strict();
 
+const regexSource = z.string().superRefine((text, context) => {
+  try {
+    new RegExp(text);
+  } catch (error) {
+    context.addIssue({ code: z.ZodIssueCode.custom, message: `not a regular expression: ${error instanceof Error ? error.message : String(error)}` });
+  }
+});
+
+/** `sync[].source`: one repository, or a registry host followed by a repository glob (`quay.io/prometheus/*`). */
+const syncSource = z.string().superRefine((source, context) => {
+  const problem = syncSourceProblem(source);
+  if (problem !== undefined) context.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+});
+
+export function syncSourceProblem(source: string): string | undefined {
+  if (!/[*?]/.test(source)) {
+    const parsed = tryParseReference(source);
+    if (!parsed.ok) return parsed.error.message;
+    if (parsed.reference.tag !== undefined || parsed.reference.digest !== undefined) return 'a source names a repository; tags are chosen by `tags:`, so drop the :tag or @digest';
+    return undefined;
+  }
+  const host = source.split('/')[0] ?? '';
+  if (/[*?]/.test(host) || !(host.includes('.') || host.includes(':') || host === 'localhost') || !source.includes('/')) {
+    return 'a glob source starts with a registry host, then the repository pattern: quay.io/prometheus/* or registry.k8s.io/**';
+  }
+  if (!/^[a-z0-9._\-/:*?]+$/.test(source)) return 'a glob source is lowercase letters, digits, . _ - / and the wildcards * ** ?';
+  return undefined;
+}
+
+/** Which tags of a repository `mirrorhook sync` keeps; every rule given must hold (see docs/configuration.md). */
+export const SyncTagsConfigSchema = z
+  .object({
+    /** A semver range over the tags that are versions, e.g. ">=1.25 <2". */
+    semver: z
+      .string()
+      .min(1, 'a range, e.g. ">=1.25 <2"')
+      .superRefine((range, context) => {
+        const message = rangeProblem(range);
+        if (message !== undefined) context.addIssue({ code: z.ZodIssueCode.custom, message });
+      })
+      .optional(),
+    /** Versions with a -prerelease part (1.2.0-rc.1) count only when true. */
+    prereleases: z.boolean().default(false),
+    regex: z
+      .object({ include: regexSource.optional(), exclude: regexSource.optional() })
+      .strict()
+      .optional(),
+    /** The newest N of the tags the other rules kept: by version, or by image creation time when none is a version. */
+    latest: z.number().int('a whole number').min(1, 'at least 1').optional(),
+  })
+  .strict();
+
+const platformText = z.string().regex(/^[a-z0-9_.-]+\/[a-z0-9_.-]+(\/[a-z0-9_.-]+)?$/i, 'os/arch[/variant], e.g. linux/amd64 or linux/arm64/v8');
+
+export const SyncEntryConfigSchema = z
+  .object({
+    source: syncSource,
+    tags: SyncTagsConfigSchema.default({}),
+    /** Keep only these platforms of an index (the mirrored digest then differs from the source's); default all. */
+    platforms: z.array(platformText).min(1, 'leave platforms out to keep every platform').optional(),
+    signatures: z.boolean().default(true),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     mirror: MirrorConfigSchema,
@@ -157,6 +223,8 @@ export const ConfigSchema = z
     kubernetes: KubernetesConfigSchema.default({}),
     policy: PolicyConfigSchema.optional(),
     status: StatusConfigSchema.default({}),
+    /** What `mirrorhook sync` keeps current. */
+    sync: z.array(SyncEntryConfigSchema).default([]),
   })
   .strict();
 

@@ -22,6 +22,7 @@ import { type Access, type Challenge, mergeScopes, parseChallenge, repositorySco
 import { type Credential, type CredentialProvider, anonymousProvider, credentialHostKey } from './credentials.js';
 import { digestWithAlgorithmOf, sha256Digest, verifyingStream } from './digest.js';
 import { type Descriptor, MediaType, type ParsedManifest, manifestAccept, parseManifest } from './manifest.js';
+import { parseRepositoryPage } from './repositories.js';
 import { nextPageUrl, parseTagPage } from './tags.js';
 import { type BlobSource, BlobUploader, type UploadChannel, uploadLocation } from './upload.js';
 import {
@@ -294,6 +295,27 @@ export class RegistryClient {
     return parsed.kind === 'index' ? [...parsed.manifests] : undefined;
   }
 
+  /**
+   * Every repository a registry lists (`GET /v2/_catalog`, following its Link pages), for `sync:` glob sources.
+   * Registries that keep their catalog to themselves (Docker Hub) answer 401/404: MH_REGISTRY_UNAUTHORIZED or _NOT_FOUND.
+   */
+  async listRepositories(domain: string): Promise<string[]> {
+    // An empty path: the token asks for registry:catalog:* alone, not for a repository.
+    const registry: RepositoryRef = { domain, path: '' };
+    const repositories: string[] = [];
+    const visited = new Set<string>();
+    let url: string | undefined = '/v2/_catalog';
+    while (url !== undefined) {
+      const response = await this.#send(registry, 'pull', { method: 'GET', url, headers: { accept: 'application/json' } }, ['registry:catalog:*']);
+      if (response.statusCode !== 200) return this.#fail(response, `GET the repository catalog of ${domain}`);
+      visited.add(response.url);
+      repositories.push(...parseRepositoryPage(await response.body.text(), `the repository catalog of ${domain}`));
+      url = nextPageUrl(headerValue(response.headers, 'link'), response.url, `the repository catalog of ${domain}`);
+      if (url !== undefined && visited.has(url)) throw new MirrorhookError('MH_REGISTRY_HTTP', `the repository catalog of ${domain}: the next page is one already read (${redact(url)})`);
+    }
+    return repositories;
+  }
+
   async close(): Promise<void> {
     await this.transport.close();
   }
@@ -350,7 +372,7 @@ export class RegistryClient {
     const state = this.#host(host);
     const pushing = access === 'push' || this.#pushRepos.has(`${host}/${repo.path}`);
     if (pushing) await this.#prepare(host, repo);
-    let scopes = mergeScopes([repositoryScope(repo.path, pushing ? 'push' : 'pull'), ...extraScopes]);
+    let scopes = mergeScopes([...(repo.path === '' ? [] : [repositoryScope(repo.path, pushing ? 'push' : 'pull')]), ...extraScopes]);
     const replayable = httpRequest.body === undefined || Buffer.isBuffer(httpRequest.body);
     let rejected: string | undefined;
     for (let round = 0; ; round++) {

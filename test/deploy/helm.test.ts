@@ -53,6 +53,11 @@ function normalize(object: KubeObject): KubeObject {
     // The API server's default for a tagged (not :latest) image; the chart states it so users can change it.
     for (const container of pod.spec.containers) if (container.imagePullPolicy === 'IfNotPresent') delete container.imagePullPolicy;
   }
+  if (copy.kind === 'CronJob') {
+    const pod = copy.spec.jobTemplate.spec.template;
+    for (const volume of pod.spec.volumes) if (volume.configMap !== undefined) volume.configMap.name = String(volume.configMap.name).replace(/-[a-z0-9]{10}$/, '');
+    for (const container of pod.spec.containers) if (container.imagePullPolicy === 'IfNotPresent') delete container.imagePullPolicy;
+  }
   return copy;
 }
 
@@ -106,6 +111,25 @@ describe('deploy/helm/mirrorhook', () => {
     const dashboard = kustomized.find((object) => object.metadata.name === 'mirrorhook-grafana-dashboard')!;
     expect(dashboard.metadata.labels).toMatchObject({ grafana_dashboard: '1' });
     expect(JSON.parse(dashboard.data['mirrorhook.json'] as string)).toMatchObject({ uid: 'mirrorhook-migration' });
+  });
+
+  it.each([
+    [['--set', 'sync.cronJob.enabled=true'], 'deploy/overlays/sync', undefined],
+    [['--set', 'sync.cronJob.enabled=true', '--set', 'sync.cronJob.shards=4'], 'deploy/overlays/sync-indexed', 'Indexed'],
+  ])('renders the same sync CronJob as the kustomize component (%j, %s)', async (values, folder, completionMode) => {
+    const kustomized = await expectSameObjects(values, folder);
+    const cronJob = kustomized.find((object) => object.kind === 'CronJob')!;
+    expect(cronJob.spec.concurrencyPolicy).toBe('Forbid');
+    const job = cronJob.spec.jobTemplate.spec;
+    expect(job.completionMode).toBe(completionMode);
+    const pod = job.template.spec;
+    // The webhook's identity, credentials and configuration.
+    const deployment = kustomized.find((object) => object.kind === 'Deployment')!.spec.template.spec;
+    expect(pod.serviceAccountName).toBe(deployment.serviceAccountName);
+    expect(pod.volumes).toEqual(deployment.volumes.filter((volume: { name: string }) => volume.name !== 'tls'));
+    expect(pod.containers[0].image).toBe(deployment.containers[0].image);
+    const shards = pod.containers[0].env.find((variable: { name: string }) => variable.name === 'MIRRORHOOK_SYNC_SHARDS');
+    expect(shards?.value).toBe(completionMode === undefined ? undefined : String(job.completions));
   });
 
   it("validates values.config with the webhook's own config schema (values.schema.json in step with src/config/schema.ts)", () => {

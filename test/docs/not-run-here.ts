@@ -8,6 +8,11 @@ const registry = 'needs loopback registries seeded with the images it names; reg
 const served = 'long-running server: run in a temporary directory, in order, curl included, by test/cli/serve-certs.test.ts (built CLI, real TLS)';
 const files = 'names a file or host that is not in the repository (placeholder in the example)';
 export const notRunHere = new Map<string, string>([
+  ['docs/commands/sync.md | sync --config mirrorhook.yaml --dry-run', `${registry}; test/sync/sync.test.ts runs the same scenario against two loopback registries`],
+  ['docs/commands/sync.md | sync --config mirrorhook.yaml', `${registry}; test/sync/sync.test.ts runs the same scenario against two loopback registries`],
+  ['docs/commands/sync.md | sync --config mirrorhook.yaml --output json', `${registry}; test/sync/sync.test.ts runs the same scenario against two loopback registries`],
+  ['--help of mirrorhook sync | sync --config mirrorhook.yaml --dry-run', `${files} (a mirrorhook.yaml with sync: entries) and ${registry}`],
+  ['--help of mirrorhook sync | sync --config mirrorhook.yaml --shard 0/4 --output json', `${files} (a mirrorhook.yaml with sync: entries) and ${registry}`],
   ['docs/commands/certs.md | certs generate --service mirrorhook --namespace mirrorhook --out certs/', 'writes certs/ in the checkout; covered by test/certs (not yet run from this page)'],
   ['docs/commands/certs.md | certs inject --webhook mirrorhook --ca-file certs/ca.crt', e2e],
   ['docs/deploy.md | certs generate --out certs/', 'writes certs/ in the checkout; covered by test/certs (not yet run from this page)'],

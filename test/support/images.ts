@@ -23,6 +23,8 @@ export interface TestImageOptions {
   readonly signature?: boolean;
   /** Docker v2 media types instead of OCI (default OCI). */
   readonly docker?: boolean;
+  /** The config's `created` time (RFC 3339), as builders write it; absent by default. */
+  readonly created?: string;
 }
 
 export interface TestImage {
@@ -82,7 +84,7 @@ export async function pushTestImage(client: RegistryClient, repo: RepositoryRef,
       await pushBlob(
         client,
         repo,
-        Buffer.from(JSON.stringify({ architecture: platform.architecture, os: platform.os, variant: platform.variant, rootfs: { type: 'layers', diff_ids: layers.map((layer) => layer.digest) } })),
+        Buffer.from(JSON.stringify({ created: options.created, architecture: platform.architecture, os: platform.os, variant: platform.variant, rootfs: { type: 'layers', diff_ids: layers.map((layer) => layer.digest) } })),
       ),
     );
     const manifest = await pushManifest(

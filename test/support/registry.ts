@@ -59,6 +59,8 @@ export interface TestRegistry {
   readonly tokenRequests: readonly TokenRequest[];
   /** With `countRequests`: `/v2/` requests the registry has logged so far. */
   requestCount(): number;
+  /** With `countRequests`: those requests as `METHOD /v2/path?query`, in the order the access log wrote them. */
+  requestLog(): readonly string[];
   stop(): Promise<void>;
 }
 
@@ -138,11 +140,17 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
 
   const child = spawn(registryBinary, ['serve', configFile], { stdio: ['ignore', options.countRequests ? 'pipe' : 'ignore', 'pipe'] });
   let requests = 0;
+  const log: string[] = [];
   let partial = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
     const lines = (partial + chunk).split('\n');
     partial = lines.pop() ?? '';
-    for (const line of lines) if (/"[A-Z]+ \/v2\//.test(line)) requests++;
+    for (const line of lines) {
+      const request = /"([A-Z]+) (\/v2\/\S*)/.exec(line);
+      if (request === null) continue;
+      requests++;
+      log.push(`${request[1]} ${request[2]}`);
+    }
   });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
@@ -172,6 +180,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     storageDir,
     tokenRequests: tokenServer?.requests ?? [],
     requestCount: () => requests,
+    requestLog: () => [...log],
     async stop() {
       if (child.exitCode === null) {
         child.kill('SIGTERM');

@@ -45,6 +45,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./report.js')).reportCommand,
   },
   {
+    name: 'sync',
+    summary: 'bring the mirror up to date with the sync: entries of the config (tags by semver, regex, latest N)',
+    load: async () => (await import('./sync.js')).syncCommand,
+  },
+  {
     name: 'rewrite',
     summary: 'rewrite third-party image references in manifests and Dockerfiles to the mirror, in place',
     load: async () => (await import('./rewrite.js')).rewriteCommand,
