@@ -18,7 +18,6 @@ import { type RegistryClient, type RepositoryRef } from '../registry/client.js';
 import { sha256Digest } from '../registry/digest.js';
 import {
   type Descriptor,
-  type ParsedManifest,
   type Platform,
   blobsOf,
   formatPlatform,
@@ -27,6 +26,8 @@ import {
 } from '../registry/manifest.js';
 import { apiHost } from '../registry/transport.js';
 import { Limiter } from './limiter.js';
+import { retryTransient } from './retry.js';
+import { type ManifestNode, flatten, uniqueBlobs } from './tree.js';
 import { type CopyRequest, cosignTags, isArtifactIndex, referrersFallbackTag, selectChildren, sourceNotFound, sourceSelector, targetTag } from './plan.js';
 
 export interface CopyOptions {
@@ -69,13 +70,6 @@ export interface CopyResult {
   readonly warnings: readonly string[];
 }
 
-interface ManifestNode {
-  readonly digest: string;
-  readonly bytes: Buffer;
-  readonly mediaType: string;
-  readonly parsed: ParsedManifest;
-  readonly children: readonly ManifestNode[];
-}
 
 interface ImageContext {
   readonly image: string;
@@ -84,9 +78,6 @@ interface ImageContext {
   readonly warnings: string[];
   bytes: number;
 }
-
-// A 429 on an upload cannot be replayed by the transport (the body is a stream): the engine starts the blob again.
-const transientCodes = new Set(['MH_REGISTRY_UNREACHABLE', 'MH_REGISTRY_DIGEST_MISMATCH', 'MH_REGISTRY_HTTP', 'MH_REGISTRY_RATE_LIMITED']);
 
 /** Copies every request; resolves with one result per request, in request order. Never rejects for one image. */
 export async function copyImages(client: RegistryClient, requests: readonly CopyRequest[], options: CopyOptions = {}): Promise<CopyResult[]> {
@@ -220,7 +211,7 @@ class CopyEngine {
 
   /** GETs a manifest and, for an index, its children (those `--platform` keeps), recursively. */
   async #fetchTree(context: ImageContext, reference: string, platforms: readonly Platform[], depth = 0): Promise<ManifestNode> {
-    const manifest = await this.#retryTransient(() => this.#client.getManifest(context.source, reference));
+    const manifest = await retryTransient(() => this.#client.getManifest(context.source, reference), { sleep: this.#sleep, signal: this.#options.signal });
     let children: ManifestNode[] = [];
     if (manifest.parsed.kind === 'index') {
       if (depth > 4) {
@@ -231,18 +222,6 @@ class CopyEngine {
       children = await Promise.all(wanted.map((child) => this.#fetchTree(context, child.digest, [], depth + 1)));
     }
     return { digest: manifest.digest, bytes: manifest.bytes, mediaType: manifest.mediaType, parsed: manifest.parsed, children };
-  }
-
-  /** A GET the transport could not mend (a body damaged in transit), tried again like a blob transfer. */
-  async #retryTransient<T>(request: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await request();
-      } catch (error) {
-        if (attempt >= 4 || !isTransient(error) || this.#options.signal?.aborted) throw error;
-        await this.#sleep(Math.min(8000, 250 * 2 ** attempt) * (0.5 + Math.random() / 2));
-      }
-    }
   }
 
   /** With --platform: one match becomes the image itself; several make a smaller index (a new digest). */
@@ -352,11 +331,15 @@ class CopyEngine {
 
   /** Streams one blob source → target, retrying transient failures with a fresh upload each time. */
   async #transfer(context: ImageContext, blob: Descriptor, session: string | undefined): Promise<void> {
-    const attempts = 4;
-    for (let attempt = 1; ; attempt++) {
-      let moved = 0;
-      try {
-        await this.#client.uploadBlob(
+    let moved = 0;
+    const undoProgress = (): void => {
+      context.bytes -= moved;
+      if (moved > 0) this.#emit({ type: 'progress', image: context.image, bytes: -moved });
+      moved = 0;
+    };
+    await retryTransient(
+      (attempt) =>
+        this.#client.uploadBlob(
           context.target,
           () =>
             this.#client.getBlobStream(context.source, blob.digest, blob.size, (bytes) => {
@@ -367,15 +350,9 @@ class CopyEngine {
           blob.digest,
           blob.size,
           attempt === 1 && session !== undefined ? { session } : {},
-        );
-        return;
-      } catch (error) {
-        context.bytes -= moved;
-        if (moved > 0) this.#emit({ type: 'progress', image: context.image, bytes: -moved });
-        if (attempt >= attempts || !isTransient(error) || this.#options.signal?.aborted) throw error;
-        await this.#sleep(Math.min(8000, 250 * 2 ** attempt) * (0.5 + Math.random() / 2));
-      }
-    }
+        ),
+      { sleep: this.#sleep, signal: this.#options.signal, onRetry: undoProgress },
+    );
   }
 
   /** Cosign tags and OCI referrers of a copied digest, copied as images of their own. */
@@ -410,29 +387,4 @@ class CopyEngine {
 
 function interrupted(): MirrorhookError {
   return new MirrorhookError('MH_COPY_INTERRUPTED', 'stopped before this image was complete; nothing half-written is tagged, a re-run continues');
-}
-
-function isTransient(error: unknown): boolean {
-  if (isMirrorhookError(error)) {
-    if (error.code === 'MH_REGISTRY_HTTP') return /HTTP 5\d\d/.test(error.message);
-    return transientCodes.has(error.code);
-  }
-  return true; // stream and socket errors from undici
-}
-
-function flatten(root: ManifestNode): ManifestNode[] {
-  const seen = new Map<string, ManifestNode>();
-  const visit = (node: ManifestNode): void => {
-    if (seen.has(node.digest)) return;
-    seen.set(node.digest, node);
-    node.children.forEach(visit);
-  };
-  visit(root);
-  return [...seen.values()];
-}
-
-function uniqueBlobs(nodes: readonly ManifestNode[]): Descriptor[] {
-  const seen = new Map<string, Descriptor>();
-  for (const node of nodes) for (const blob of blobsOf(node.parsed)) if (!seen.has(blob.digest)) seen.set(blob.digest, blob);
-  return [...seen.values()];
 }

@@ -1,6 +1,7 @@
 /**
  * Registry authentication: parsing `WWW-Authenticate` challenges and the scopes of the Docker token protocol.
- * The flow itself (ask, cache per scope until expiry, add a scope on `insufficient_scope`) is in client.ts.
+ * The flow itself (ask, cache per scope until expiry) is in authenticator.ts; adding a scope on
+ * `insufficient_scope` is in client.ts.
  */
 
 export type Challenge =

@@ -18,8 +18,10 @@
  */
 import { type Readable, pipeline } from 'node:stream';
 import { MirrorhookError } from '../errors.js';
-import { type Access, type Challenge, mergeScopes, parseChallenge, repositoryScope, scopesCover } from './auth.js';
-import { type Credential, type CredentialProvider, anonymousProvider, credentialHostKey } from './credentials.js';
+import { type Access, mergeScopes, parseChallenge, repositoryScope } from './auth.js';
+import { HostAuthenticator } from './authenticator.js';
+import { type CredentialProvider, anonymousProvider } from './credentials.js';
+import { failWith } from './failure.js';
 import { digestWithAlgorithmOf, sha256Digest, verifyingStream } from './digest.js';
 import { type Descriptor, MediaType, type ParsedManifest, manifestAccept, parseManifest } from './manifest.js';
 import { parseRepositoryPage } from './repositories.js';
@@ -78,35 +80,18 @@ export type MountResult = { readonly mounted: true } | { readonly mounted: false
 
 export type { BlobSource } from './upload.js';
 
-interface CachedToken {
-  readonly scopes: readonly string[];
-  readonly token: string;
-  readonly expiresAt: number;
-}
-
-interface HostAuth {
-  challenge: Challenge | undefined;
-  credential: Promise<Credential | undefined> | undefined;
-  tokens: CachedToken[];
-  pending: Map<string, Promise<CachedToken>>;
-  /** We know how this host authenticates (a challenge, or a request that needed none). */
-  probed: boolean;
-}
-
 export class RegistryClient {
   readonly transport: RegistryTransport;
-  readonly #credentials: CredentialProvider;
   readonly #maxManifestBytes: number;
   readonly #uploader: BlobUploader;
   readonly #now: () => number;
-  readonly #hosts = new Map<string, HostAuth>();
+  readonly #auth: HostAuthenticator;
   readonly #pushRepos = new Set<string>();
   readonly #prepareRepository: ((repo: RepositoryRef) => Promise<void>) | undefined;
   readonly #prepared = new Map<string, Promise<void>>();
 
   constructor(options: RegistryClientOptions = {}) {
     this.transport = new RegistryTransport(options);
-    this.#credentials = options.credentials ?? anonymousProvider;
     this.#maxManifestBytes = options.maxManifestBytes ?? 4 * 1024 * 1024;
     this.#uploader = new BlobUploader({
       chunkSize: options.chunkSize ?? 16 * 1024 * 1024,
@@ -116,6 +101,7 @@ export class RegistryClient {
       sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     });
     this.#now = options.now ?? Date.now;
+    this.#auth = new HostAuthenticator(this.transport, options.credentials ?? anonymousProvider, this.#now);
     this.#prepareRepository = options.prepareRepository;
   }
 
@@ -132,7 +118,7 @@ export class RegistryClient {
   async headManifest(repo: RepositoryRef, reference: string): Promise<ManifestHead | undefined> {
     const response = await this.#send(repo, 'pull', { method: 'HEAD', url: manifestPath(repo, reference), headers: { accept: manifestAccept } });
     if (response.statusCode === 404) return await drain(response, undefined);
-    if (response.statusCode !== 200) return this.#fail(response, `HEAD manifest ${where(repo, reference)}`);
+    if (response.statusCode !== 200) return failWith(response, `HEAD manifest ${where(repo, reference)}`);
     await response.body.dump();
     const length = headerValue(response.headers, 'content-length');
     return {
@@ -156,7 +142,7 @@ export class RegistryClient {
       );
     }
     const response = await this.#send(repo, 'pull', { method: 'GET', url: manifestPath(repo, reference), headers: { accept: manifestAccept } });
-    if (response.statusCode !== 200) return this.#fail(response, `GET manifest ${where(repo, reference)}`);
+    if (response.statusCode !== 200) return failWith(response, `GET manifest ${where(repo, reference)}`);
     const declared = Number(headerValue(response.headers, 'content-length') ?? '0');
     if (declared > this.#maxManifestBytes) {
       response.body.destroy();
@@ -186,7 +172,7 @@ export class RegistryClient {
       headers: { 'content-type': mediaType },
       body: bytes,
     });
-    if (response.statusCode !== 201 && response.statusCode !== 200) return this.#fail(response, `PUT manifest ${where(repo, reference)}`);
+    if (response.statusCode !== 201 && response.statusCode !== 200) return failWith(response, `PUT manifest ${where(repo, reference)}`);
     await response.body.dump();
     const stored = headerValue(response.headers, 'docker-content-digest');
     if (stored !== undefined && stored.startsWith('sha256:') && stored !== digest) {
@@ -199,7 +185,7 @@ export class RegistryClient {
   async headBlob(repo: RepositoryRef, digest: string): Promise<number | undefined> {
     const response = await this.#send(repo, 'pull', { method: 'HEAD', url: blobPath(repo, digest) });
     if (response.statusCode === 404) return drain(response, undefined);
-    if (response.statusCode !== 200) return this.#fail(response, `HEAD blob ${where(repo, digest)}`);
+    if (response.statusCode !== 200) return failWith(response, `HEAD blob ${where(repo, digest)}`);
     await response.body.dump();
     const length = headerValue(response.headers, 'content-length');
     return length === undefined ? 0 : Number(length);
@@ -211,7 +197,7 @@ export class RegistryClient {
    */
   async getBlobStream(repo: RepositoryRef, digest: string, size?: number, onBytes?: (bytes: number) => void): Promise<Readable> {
     const response = await this.#send(repo, 'pull', { method: 'GET', url: blobPath(repo, digest) });
-    if (response.statusCode !== 200) return this.#fail(response, `GET blob ${where(repo, digest)}`);
+    if (response.statusCode !== 200) return failWith(response, `GET blob ${where(repo, digest)}`);
     const verifier = verifyingStream(digest, size, `blob ${where(repo, digest)}`, onBytes);
     pipeline(response.body, verifier, () => {
       // errors reach the consumer through the verifier
@@ -238,7 +224,7 @@ export class RegistryClient {
       await response.body.dump();
       return { mounted: false, session: uploadLocation(response, where(repo)) };
     }
-    return this.#fail(response, `mount ${digest} from ${fromPath} into ${where(repo)}`);
+    return failWith(response, `mount ${digest} from ${fromPath} into ${where(repo)}`);
   }
 
   /**
@@ -255,7 +241,7 @@ export class RegistryClient {
       name: where(repo),
       apiPath: `/v2/${repo.path}`,
       send: (request) => this.#send(repo, 'push', request),
-      fail: (response, what) => this.#fail(response, what),
+      fail: (response, what) => failWith(response, what),
     };
     await this.#uploader.upload(channel, source, digest, size, options.session);
   }
@@ -270,7 +256,7 @@ export class RegistryClient {
     let url: string | undefined = `/v2/${repo.path}/tags/list${options.pageSize === undefined ? '' : `?n=${options.pageSize}`}`;
     while (url !== undefined) {
       const response = await this.#send(repo, 'pull', { method: 'GET', url, headers: { accept: 'application/json' } });
-      if (response.statusCode !== 200) return this.#fail(response, `GET tags of ${where(repo)}`);
+      if (response.statusCode !== 200) return failWith(response, `GET tags of ${where(repo)}`);
       visited.add(response.url);
       tags.push(...parseTagPage(await response.body.text(), `tags of ${where(repo)}`));
       url = nextPageUrl(headerValue(response.headers, 'link'), response.url, `tags of ${where(repo)}`);
@@ -287,7 +273,7 @@ export class RegistryClient {
   async getReferrers(repo: RepositoryRef, digest: string): Promise<Descriptor[] | undefined> {
     const response = await this.#send(repo, 'pull', { method: 'GET', url: `/v2/${repo.path}/referrers/${digest}`, headers: { accept: MediaType.ociIndex } });
     if (response.statusCode === 404 || response.statusCode === 400 || response.statusCode === 405) return drain(response, undefined);
-    if (response.statusCode !== 200) return this.#fail(response, `GET referrers of ${where(repo, digest)}`);
+    if (response.statusCode !== 200) return failWith(response, `GET referrers of ${where(repo, digest)}`);
     const bytes = Buffer.from(await response.body.arrayBuffer());
     const type = headerValue(response.headers, 'content-type') ?? '';
     if (!type.startsWith(MediaType.ociIndex)) return undefined;
@@ -307,7 +293,7 @@ export class RegistryClient {
     let url: string | undefined = '/v2/_catalog';
     while (url !== undefined) {
       const response = await this.#send(registry, 'pull', { method: 'GET', url, headers: { accept: 'application/json' } }, ['registry:catalog:*']);
-      if (response.statusCode !== 200) return this.#fail(response, `GET the repository catalog of ${domain}`);
+      if (response.statusCode !== 200) return failWith(response, `GET the repository catalog of ${domain}`);
       visited.add(response.url);
       repositories.push(...parseRepositoryPage(await response.body.text(), `the repository catalog of ${domain}`));
       url = nextPageUrl(headerValue(response.headers, 'link'), response.url, `the repository catalog of ${domain}`);
@@ -318,27 +304,6 @@ export class RegistryClient {
 
   async close(): Promise<void> {
     await this.transport.close();
-  }
-
-  #host(host: string): HostAuth {
-    let state = this.#hosts.get(host);
-    if (state === undefined) {
-      state = { challenge: undefined, credential: undefined, tokens: [], pending: new Map(), probed: false };
-      this.#hosts.set(host, state);
-    }
-    return state;
-  }
-
-  async #credential(host: string, state: HostAuth, domain: string): Promise<Credential | undefined> {
-    const cached = state.credential;
-    if (cached !== undefined) {
-      const credential = await cached;
-      // A short-lived credential (cloud access token) is asked for again once it is due.
-      if (credential?.expiresAt === undefined || credential.expiresAt > this.#now()) return credential;
-      if (state.credential === cached) state.credential = undefined;
-    }
-    state.credential ??= this.#credentials(credentialHostKey(domain === 'docker.io' ? domain : host));
-    return state.credential;
   }
 
   /** Runs `prepareRepository` once per repository; a failure is not remembered, so a later write tries again. */
@@ -358,7 +323,7 @@ export class RegistryClient {
   /** Before streaming a body (which cannot be re-sent after a 401), learn how the host wants us to authenticate. */
   async #ensureChallenge(repo: RepositoryRef): Promise<void> {
     const host = apiHost(repo.domain);
-    const state = this.#host(host);
+    const state = this.#auth.host(host);
     if (state.probed) return;
     const response = await this.transport.send(host, { method: 'GET', url: '/v2/' });
     await response.body.dump();
@@ -369,14 +334,14 @@ export class RegistryClient {
   /** Sends with authentication, answering one 401 challenge (new scheme, new token, or an added scope). */
   async #send(repo: RepositoryRef, access: Access, httpRequest: HttpRequest, extraScopes: readonly string[] = []): Promise<HttpResponse> {
     const host = apiHost(repo.domain);
-    const state = this.#host(host);
+    const state = this.#auth.host(host);
     const pushing = access === 'push' || this.#pushRepos.has(`${host}/${repo.path}`);
     if (pushing) await this.#prepare(host, repo);
     let scopes = mergeScopes([...(repo.path === '' ? [] : [repositoryScope(repo.path, pushing ? 'push' : 'pull')]), ...extraScopes]);
     const replayable = httpRequest.body === undefined || Buffer.isBuffer(httpRequest.body);
     let rejected: string | undefined;
     for (let round = 0; ; round++) {
-      const authorization = await this.#authorization(repo, state, scopes, rejected);
+      const authorization = await this.#auth.authorization(repo, state, scopes, rejected);
       const headers = { ...httpRequest.headers, ...(authorization === undefined ? {} : { authorization }) };
       const response = await this.transport.send(host, { ...httpRequest, headers });
       if (response.statusCode !== 401) {
@@ -386,7 +351,7 @@ export class RegistryClient {
       rejected = authorization;
       const challenge = parseChallenge(headerValue(response.headers, 'www-authenticate'));
       await response.body.dump();
-      const credential = await this.#credential(host, state, repo.domain);
+      const credential = await this.#auth.credential(host, state, repo.domain);
       if (challenge === undefined || round > 0 || !replayable) {
         throw new MirrorhookError(
           'MH_REGISTRY_UNAUTHORIZED',
@@ -401,102 +366,6 @@ export class RegistryClient {
     }
   }
 
-  /** The Authorization header for these scopes; `rejected` is a header the registry just refused (never reused). */
-  async #authorization(repo: RepositoryRef, state: HostAuth, scopes: readonly string[], rejected: string | undefined): Promise<string | undefined> {
-    const challenge = state.challenge;
-    if (challenge === undefined) return undefined;
-    const host = apiHost(repo.domain);
-    const credential = await this.#credential(host, state, repo.domain);
-    if (challenge.scheme === 'basic') {
-      if (credential?.kind !== 'basic') return undefined;
-      return `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`;
-    }
-    const now = this.#now();
-    if (rejected !== undefined) state.tokens = state.tokens.filter((token) => `Bearer ${token.token}` !== rejected);
-    const cached = state.tokens.find((token) => token.expiresAt > now && scopesCover(token.scopes, scopes));
-    if (cached !== undefined) return `Bearer ${cached.token}`;
-    const key = scopes.join(' ');
-    let pending = state.pending.get(key);
-    if (pending === undefined) {
-      pending = this.#fetchToken(host, challenge, credential, scopes).finally(() => state.pending.delete(key));
-      state.pending.set(key, pending);
-    }
-    const token = await pending;
-    state.tokens = [...state.tokens.filter((entry) => entry.expiresAt > now), token];
-    return `Bearer ${token.token}`;
-  }
-
-  async #fetchToken(
-    host: string,
-    challenge: Extract<Challenge, { scheme: 'bearer' }>,
-    credential: Credential | undefined,
-    scopes: readonly string[],
-  ): Promise<CachedToken> {
-    const url = new URL(challenge.realm);
-    const realmHost = url.host;
-    let response: HttpResponse;
-    if (credential?.kind === 'bearer') {
-      // An identity (refresh) token is exchanged with the OAuth2 POST form.
-      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: credential.token, client_id: 'mirrorhook' });
-      if (challenge.service !== undefined) form.set('service', challenge.service);
-      form.set('scope', scopes.join(' '));
-      response = await this.transport.send(realmHost, {
-        method: 'POST',
-        url: url.toString(),
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: Buffer.from(form.toString()),
-      });
-    } else {
-      if (challenge.service !== undefined) url.searchParams.set('service', challenge.service);
-      for (const scope of scopes) url.searchParams.append('scope', scope);
-      const headers: Record<string, string> =
-        credential?.kind === 'basic'
-          ? { authorization: `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}` }
-          : {};
-      response = await this.transport.send(realmHost, { method: 'GET', url: url.toString(), headers });
-    }
-    if (response.statusCode === 401 || response.statusCode === 403) {
-      await response.body.dump();
-      throw new MirrorhookError('MH_REGISTRY_UNAUTHORIZED', `the token server of ${host} (${redact(url.toString())}) refused ${credential === undefined ? 'an anonymous request' : 'the credentials'}`);
-    }
-    if (response.statusCode !== 200) return this.#fail(response, `token request to ${redact(url.toString())}`);
-    const body = (await response.body.json()) as { token?: unknown; access_token?: unknown; expires_in?: unknown };
-    const token = typeof body.token === 'string' && body.token !== '' ? body.token : typeof body.access_token === 'string' ? body.access_token : '';
-    if (token === '') throw new MirrorhookError('MH_REGISTRY_UNAUTHORIZED', `the token server of ${host} answered without a token`);
-    const lifetime = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 60;
-    // Ten seconds of margin (or a fifth of a short lifetime) so a token does not expire in flight.
-    const margin = Math.min(10, lifetime / 5);
-    return { scopes, token, expiresAt: this.#now() + (lifetime - margin) * 1000 };
-  }
-
-  /** Reads the registry's error body and throws the matching MirrorhookError. */
-  async #fail(response: HttpResponse, what: string): Promise<never> {
-    let text = '';
-    try {
-      text = (await response.body.text()).slice(0, 2000);
-    } catch {
-      // the body is gone; the status says enough
-    }
-    const detail = registryErrorDetail(text);
-    const status = response.statusCode;
-    const message = `${what}: HTTP ${status}${detail === '' ? '' : ` ${detail}`}`;
-    if (status === 404) throw new MirrorhookError('MH_REGISTRY_NOT_FOUND', message);
-    if (status === 429) throw new MirrorhookError('MH_REGISTRY_RATE_LIMITED', `${message}; retries exhausted, try again later or authenticate`);
-    if (status === 401 || status === 403) throw new MirrorhookError('MH_REGISTRY_UNAUTHORIZED', message);
-    throw new MirrorhookError('MH_REGISTRY_HTTP', message);
-  }
-}
-
-function registryErrorDetail(text: string): string {
-  try {
-    const body = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
-    if (Array.isArray(body.errors)) {
-      return body.errors.map((error) => [error.code, error.message].filter(Boolean).join(': ')).join('; ');
-    }
-  } catch {
-    // not JSON
-  }
-  return text.trim().split('\n')[0]?.slice(0, 200) ?? '';
 }
 
 function manifestPath(repo: RepositoryRef, reference: string): string {
