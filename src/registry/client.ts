@@ -138,7 +138,7 @@ export class RegistryClient {
     if (limit !== undefined && limit.remaining <= 0) {
       throw new MirrorhookError(
         'MH_REGISTRY_RATE_LIMITED',
-        `${repo.domain} reports no pulls left${limit.windowSeconds === undefined ? '' : ` in its ${Math.round(limit.windowSeconds / 3600)} h window`}; authenticate (--src-creds or docker login) or wait`,
+        `${repo.domain} reports no pulls left${limit.windowSeconds === undefined ? '' : ` in its ${Math.round(limit.windowSeconds / 3600)} h window`}; authenticate or wait for the window to pass`,
       );
     }
     const response = await this.#send(repo, 'pull', { method: 'GET', url: manifestPath(repo, reference), headers: { accept: manifestAccept } });
@@ -355,7 +355,7 @@ export class RegistryClient {
       if (challenge === undefined || round > 0 || !replayable) {
         throw new MirrorhookError(
           'MH_REGISTRY_UNAUTHORIZED',
-          `${httpRequest.method} ${where(repo)}: ${credential === undefined ? `no credentials for ${repo.domain}; pass --src-creds/--dest-creds or docker login` : `${repo.domain} rejected the credentials`}`,
+          `${httpRequest.method} ${where(repo)}: ${credential === undefined ? `no credentials for ${repo.domain}: it needs some (a Docker config entry, credential flags, or a Pod's imagePullSecrets)` : `${repo.domain} rejected the credentials`}`,
         );
       }
       if (challenge.scheme === 'bearer' && challenge.error === 'insufficient_scope' && challenge.scope !== undefined) {
