@@ -96,7 +96,7 @@ export function parseDockerConfig(text: string, origin: string): DockerConfig {
   try {
     body = JSON.parse(text);
   } catch (error) {
-    throw new MirrorhookError('MH_REGISTRY_CREDENTIALS', `${origin} is not JSON (${error instanceof Error ? error.message : String(error)})`);
+    throw new MirrorhookError('MH_REGISTRY_CREDENTIALS', `${origin} is not JSON (${(error instanceof Error ? error.message : String(error)).replace(/[\u0000-\u001f\u007f-\u009f]/g, '?').slice(0, 200)})`);
   }
   if (!isRecord(body)) throw new MirrorhookError('MH_REGISTRY_CREDENTIALS', `${origin} is not a JSON object`);
   for (const key of ['auths', 'credHelpers'] as const) {

@@ -12,6 +12,8 @@ export interface HostileCase {
   /** The error code(s) expected on stderr. */
   readonly code: RegExp;
   readonly exit: number;
+  /** Most characters stderr may hold (a hostile input echoed whole floods the terminal). */
+  readonly maxStderr?: number;
 }
 
 /**
@@ -33,6 +35,8 @@ export async function expectRefused(root: string, hostile: HostileCase, env: Nod
   expect(result.stderr).not.toMatch(/\n\s+at /);
   expect(result.stderr).not.toMatch(/RangeError|TypeError|Maximum call stack/);
   expect(result.code).toBe(hostile.exit);
+  expect(result.stderr.length).toBeLessThan(hostile.maxStderr ?? 100_000);
+  expect(result.stderr).not.toMatch(/[\u0000\u001b]/);
   expect((await readdir(cwd)).sort()).toEqual(before);
   expect(await readdir(join(root, slug))).toEqual(['work']);
   return result.stderr.trim().split('\n')[0] ?? '';
