@@ -1,14 +1,13 @@
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { pack as tarPack } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtCli, isolatedEnv } from '../support/built-cli.js';
 import { type TestRegistry, startRegistry } from '../support/registry.js';
+import { layoutEntries, sha256, tarOf } from './hostile-support.js';
 
 const run = promisify(execFile);
 
@@ -19,29 +18,6 @@ const run = promisify(execFile);
  * trace, nothing pushed, nothing written outside, and a bounded peak RSS.
  */
 const gib = 1024 * 1024 * 1024;
-const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
-
-interface Entry {
-  readonly name: string;
-  readonly content?: Buffer;
-  readonly type?: 'file' | 'symlink' | 'link' | 'directory';
-  readonly linkname?: string;
-}
-
-async function tarOf(entries: readonly Entry[], end = true): Promise<Buffer> {
-  const pack = tarPack();
-  for (const entry of entries) {
-    const content = entry.content ?? Buffer.alloc(0);
-    const isFile = entry.type === undefined || entry.type === 'file';
-    pack.entry({ name: entry.name, type: entry.type ?? 'file', linkname: entry.linkname, size: isFile ? content.length : 0, mtime: new Date(0) }, isFile ? content : '');
-  }
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const chunk of pack) chunks.push(chunk as Buffer);
-  const bytes = Buffer.concat(chunks);
-  // Without the two end-of-archive blocks: a header may follow.
-  return end ? bytes : bytes.subarray(0, bytes.length - 1024);
-}
 
 /** One ustar header block announcing `size` bytes of `type` ('x' pax, 'L' GNU long name, '0' file). */
 function rawHeader(name: string, size: number, type: string): Buffer {
@@ -60,40 +36,6 @@ function rawHeader(name: string, size: number, type: string): Buffer {
   for (const byte of block) sum += byte;
   block.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
   return block;
-}
-
-/** A valid OCI layout of one image named docker.io/library/hostile:1, as tar entries. */
-function layoutEntries(): Entry[] {
-  const layer = gzipSync(Buffer.from('a layer that is not a tar, which push does not look into'));
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [`sha256:${sha256(layer)}`] } }));
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${sha256(config)}`, size: config.length },
-      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${sha256(layer)}`, size: layer.length }],
-    }),
-  );
-  const index = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      manifests: [
-        {
-          mediaType: 'application/vnd.oci.image.manifest.v1+json',
-          digest: `sha256:${sha256(manifest)}`,
-          size: manifest.length,
-          annotations: { 'io.containerd.image.name': 'docker.io/library/hostile:1' },
-        },
-      ],
-    }),
-  );
-  return [
-    { name: 'oci-layout', content: Buffer.from('{"imageLayoutVersion":"1.0.0"}') },
-    { name: 'index.json', content: index },
-    { name: `blobs/sha256/${sha256(manifest)}`, content: manifest },
-    { name: `blobs/sha256/${sha256(config)}`, content: config },
-    { name: `blobs/sha256/${sha256(layer)}`, content: layer },
-  ];
 }
 
 /** Concatenated gzip members: the header, then 1 MiB of zeros compressed once and repeated (`mib` times). */

@@ -1,6 +1,9 @@
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { pack as tarPack } from 'tar-stream';
 import { expect } from 'vitest';
 import { isolatedEnv, runBuiltCli } from '../support/built-cli.js';
 
@@ -48,3 +51,62 @@ export async function hostileRoot(name: string): Promise<{ dir: string; remove: 
 }
 
 export const nested = (depth: number, open: string, close: string, inner = ''): string => `${open.repeat(depth)}${inner}${close.repeat(depth)}`;
+
+export const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+
+export interface Entry {
+  readonly name: string;
+  readonly content?: Buffer;
+  readonly type?: 'file' | 'symlink' | 'link' | 'directory';
+  readonly linkname?: string;
+}
+
+export async function tarOf(entries: readonly Entry[], end = true): Promise<Buffer> {
+  const pack = tarPack();
+  for (const entry of entries) {
+    const content = entry.content ?? Buffer.alloc(0);
+    const isFile = entry.type === undefined || entry.type === 'file';
+    pack.entry({ name: entry.name, type: entry.type ?? 'file', linkname: entry.linkname, size: isFile ? content.length : 0, mtime: new Date(0) }, isFile ? content : '');
+  }
+  pack.finalize();
+  const chunks: Buffer[] = [];
+  for await (const chunk of pack) chunks.push(chunk as Buffer);
+  const bytes = Buffer.concat(chunks);
+  // Without the two end-of-archive blocks: a header may follow.
+  return end ? bytes : bytes.subarray(0, bytes.length - 1024);
+}
+
+/** A valid OCI layout of one image named docker.io/library/hostile:1, as tar entries. */
+export function layoutEntries(): Entry[] {
+  const layer = gzipSync(Buffer.from('a layer that is not a tar, which push does not look into'));
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [`sha256:${sha256(layer)}`] } }));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${sha256(config)}`, size: config.length },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${sha256(layer)}`, size: layer.length }],
+    }),
+  );
+  const index = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          digest: `sha256:${sha256(manifest)}`,
+          size: manifest.length,
+          annotations: { 'io.containerd.image.name': 'docker.io/library/hostile:1' },
+        },
+      ],
+    }),
+  );
+  return [
+    { name: 'oci-layout', content: Buffer.from('{"imageLayoutVersion":"1.0.0"}') },
+    { name: 'index.json', content: index },
+    { name: `blobs/sha256/${sha256(manifest)}`, content: manifest },
+    { name: `blobs/sha256/${sha256(config)}`, content: config },
+    { name: `blobs/sha256/${sha256(layer)}`, content: layer },
+  ];
+}
+
