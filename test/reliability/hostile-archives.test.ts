@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtCli, isolatedEnv } from '../support/built-cli.js';
 import { type TestRegistry, startRegistry } from '../support/registry.js';
-import { layoutEntries, sha256, tarOf } from './hostile-support.js';
+import { layoutEntries, tarOf } from './hostile-support.js';
 
 const run = promisify(execFile);
 
