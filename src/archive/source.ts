@@ -162,10 +162,11 @@ function tarSource(file: string, compression: Compression, decompressXz: Decompr
       pipeline(tarBytes, guard, extract, () => undefined);
       try {
         for await (const entry of extract) {
-          const path = normalise(entry.header.name);
+          const path = insideArchive(file, entry.header.name, entry.header.name);
           const type = entry.header.type;
           if ((type === 'symlink' || type === 'link') && entry.header.linkname) {
-            const target = type === 'symlink' ? posix.normalize(posix.join(posix.dirname(path), entry.header.linkname)) : normalise(entry.header.linkname);
+            const linkname = entry.header.linkname;
+            const target = insideArchive(file, type === 'symlink' && !linkname.startsWith('/') ? posix.join(posix.dirname(path), linkname) : linkname, `${path} -> ${linkname}`);
             links.set(path, target);
           }
           if ((type === 'file' || type === 'contiguous-file') && wanted(path)) {
@@ -185,6 +186,18 @@ function tarSource(file: string, compression: Compression, decompressXz: Decompr
       }
     },
   };
+}
+
+/**
+ * An entry's path, refused when it names a place outside the archive (`../x`, `/etc/x`, a link to either): no image
+ * archive needs one, and a tool that later extracts the same file would write there. See docs/adr/0170.
+ */
+function insideArchive(file: string, name: string, shown: string): string {
+  const path = posix.normalize(name.replace(/^(\.\/)+/, ''));
+  if (name.startsWith('/') || path === '..' || path.startsWith('../')) {
+    throw new MirrorhookError('MH_ARCHIVE_CORRUPT', `${file}: entry ${JSON.stringify(shown.slice(0, 200))} points outside the archive: refused`);
+  }
+  return normalise(path);
 }
 
 function normalise(name: string): string {

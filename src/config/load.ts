@@ -54,14 +54,28 @@ export async function loadConfig(
 export function parseConfigText(text: string, origin: string): Config {
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
-    const problems = document.errors.map((error) => `  - ${error.message.split('\n')[0] ?? error.message}`);
+    const problems = document.errors.map((error) => `  - ${yamlProblem(error.message)}`);
     throw new MirrorhookError('MH_CONFIG_INVALID', `${origin} is not valid YAML:\n${problems.join('\n')}`);
   }
-  const value: unknown = document.toJS();
+  let value: unknown;
+  try {
+    value = document.toJS();
+  } catch (error) {
+    // The yaml library refuses aliases that expand past its limit (a "billion laughs" file) by throwing.
+    throw new MirrorhookError('MH_CONFIG_INVALID', `${origin} is not usable YAML: ${yamlProblem(error instanceof Error ? error.message : String(error))}`);
+  }
   if (value === null || value === undefined) {
     throw new MirrorhookError('MH_CONFIG_INVALID', `${origin} is empty: at least mirror.registry is required`);
   }
   return validateConfig(value, origin);
+}
+
+/** The first line of a YAML error, in words a user can act on when the parser ran out of stack or aliases. */
+function yamlProblem(message: string): string {
+  const first = message.split('\n')[0] ?? message;
+  if (/Maximum call stack/i.test(first)) return first.replace(/Maximum call stack size exceeded/i, 'nested too deeply');
+  if (/Excessive alias count/i.test(first)) return 'aliases expand too far (a YAML alias bomb?): write the values out';
+  return first;
 }
 
 /** Validates a configuration object, lists every problem, and returns it frozen. */

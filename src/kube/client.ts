@@ -84,5 +84,9 @@ export function loadKubeConfig(
   if (config.getCurrentCluster() === null) {
     throw new MirrorhookError('MH_KUBE_CONFIG', `${origin} has no current context with a cluster: choose one with kubectl config use-context, or ${howToGiveACluster}`);
   }
+  const server = config.getCurrentCluster()?.server ?? '';
+  if (!URL.canParse(server)) {
+    throw new MirrorhookError('MH_KUBE_CONFIG', `${origin}: the current cluster's server ${JSON.stringify(server.slice(0, 200))} is not a URL like https://10.0.0.1:6443`);
+  }
   return config;
 }

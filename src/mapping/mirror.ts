@@ -16,6 +16,8 @@ export interface MirrorRegistry {
 export function parseMirrorRegistry(text: string): MirrorRegistry {
   const trimmed = text.replace(/\/+$/, '');
   if (trimmed.length === 0) throw new MirrorhookError('MH_CONFIG_INVALID', 'the mirror registry is empty');
+  // A repository name (host and path included) is at most 255 characters, so a longer mirror can hold nothing.
+  if (trimmed.length > 255) throw new MirrorhookError('MH_CONFIG_INVALID', `the mirror registry is ${trimmed.length} characters: over the limit of 255 for a whole name`);
   if (/^[a-z]+:\/\//i.test(trimmed)) {
     throw new MirrorhookError('MH_CONFIG_INVALID', `"${text}": write host[:port][/path] without a scheme (set mirror.insecure for plain HTTP)`);
   }

@@ -32,6 +32,11 @@ export interface QueueOptions {
   readonly attempts?: number;
   readonly baseBackoffMs?: number;
   readonly maxBackoffMs?: number;
+  /**
+   * Most copies known at once (waiting plus running). Past it a new image is not queued: its catalog answer stays
+   * `absent` only for absentTtl, so a later Pod queues it again once there is room (see docs/adr/0171).
+   */
+  readonly maxQueued?: number;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly onSettled?: (job: CopyJob, outcome: CopyOutcome, attempt: number) => void;
@@ -93,6 +98,7 @@ export class CopyQueue {
   readonly #attempts: number;
   readonly #baseBackoffMs: number;
   readonly #maxBackoffMs: number;
+  readonly #maxQueued: number;
   readonly #now: () => number;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #onSettled: NonNullable<QueueOptions['onSettled']>;
@@ -115,6 +121,7 @@ export class CopyQueue {
     this.#attempts = Math.max(1, options.attempts ?? 3);
     this.#baseBackoffMs = options.baseBackoffMs ?? 5_000;
     this.#maxBackoffMs = options.maxBackoffMs ?? 10 * 60_000;
+    this.#maxQueued = Math.max(1, options.maxQueued ?? 10_000);
     this.#now = options.now ?? Date.now;
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms).unref()));
     this.#onSettled = options.onSettled ?? (() => undefined);
@@ -136,6 +143,10 @@ export class CopyQueue {
     const pending: Pending = { job, key, done, resolve, queuedAt: this.#now(), attempt: 0 };
     if (this.#closed) {
       resolve({ status: 'failed', code: 'MH_COPY_FAILED', message: 'the webhook is shutting down', durationMs: 0 });
+      return { queued: false, done };
+    }
+    if (this.#known.size >= this.#maxQueued) {
+      resolve({ status: 'failed', code: 'MH_COPY_FAILED', message: `the copy queue is full (${this.#maxQueued} images); a later Pod queues it again`, durationMs: 0 });
       return { queued: false, done };
     }
     this.#known.set(key, pending);

@@ -96,9 +96,12 @@ export function parseDockerConfig(text: string, origin: string): DockerConfig {
   try {
     body = JSON.parse(text);
   } catch (error) {
-    throw new MirrorhookError('MH_REGISTRY_CREDENTIALS', `${origin} is not JSON (${error instanceof Error ? error.message : String(error)})`);
+    throw new MirrorhookError('MH_REGISTRY_CREDENTIALS', `${origin} is not JSON (${(error instanceof Error ? error.message : String(error)).replace(/[\u0000-\u001f\u007f-\u009f]/g, '?').slice(0, 200)})`);
   }
   if (!isRecord(body)) throw new MirrorhookError('MH_REGISTRY_CREDENTIALS', `${origin} is not a JSON object`);
+  for (const key of ['auths', 'credHelpers'] as const) {
+    if (body[key] !== undefined && !isRecord(body[key])) throw new MirrorhookError('MH_REGISTRY_CREDENTIALS', `${origin} "${key}" is not an object of host: value`);
+  }
   const auths = new Map<string, Credential>();
   // A dockercfg (legacy) secret has the entries at the top level; a dockerconfigjson has them under "auths".
   const entries = isRecord(body.auths) ? body.auths : body.credHelpers === undefined && body.credsStore === undefined ? body : {};
@@ -110,11 +113,19 @@ export function parseDockerConfig(text: string, origin: string): DockerConfig {
   const credHelpers = new Map<string, string>();
   if (isRecord(body.credHelpers)) {
     for (const [host, helper] of Object.entries(body.credHelpers)) {
-      if (typeof helper === 'string' && helper !== '') credHelpers.set(credentialHostKey(host), helper);
+      if (typeof helper === 'string' && helper !== '') credHelpers.set(credentialHostKey(host), helperName(helper, `${origin} credHelpers["${host}"]`));
     }
   }
-  const credsStore = typeof body.credsStore === 'string' && body.credsStore !== '' ? body.credsStore : undefined;
+  const credsStore = typeof body.credsStore === 'string' && body.credsStore !== '' ? helperName(body.credsStore, `${origin} credsStore`) : undefined;
   return { auths, credHelpers, credsStore };
+}
+
+/** A helper is a program name (`docker-credential-<name>` on PATH): a path in it would run some other program. */
+function helperName(name: string, where: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) {
+    throw new MirrorhookError('MH_REGISTRY_CREDENTIALS', `${where} is ${JSON.stringify(name.slice(0, 80))}: a helper is a name like "gcloud" or "ecr-login", not a path`);
+  }
+  return name;
 }
 
 function credentialFromEntry(entry: Record<string, unknown>, where: string): Credential | undefined {

@@ -101,6 +101,28 @@ describe('CopyQueue', () => {
     expect(queue.depth).toBe(0);
   });
 
+  it('holds at most maxQueued copies: 50,000 distinct images leave 100 known, and the rest can be queued later', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const queue = new CopyQueue(
+      async () => {
+        await gate;
+        return { status: 'copied', digest: 'sha256:ee', bytes: 10, durationMs: 1 };
+      },
+      { maxQueued: 100 },
+    );
+    const results = Array.from({ length: 50_000 }, (_, index) => queue.enqueue(job(`img-${index}`)));
+    expect(results.filter((result) => result.queued)).toHaveLength(100);
+    expect(queue.depth).toBe(100);
+    const refused = await results[100]!.done;
+    expect(refused).toMatchObject({ status: 'failed', code: 'MH_COPY_FAILED' });
+    release();
+    await Promise.all(results.slice(0, 100).map((result) => result.done));
+    expect(queue.depth).toBe(0);
+    expect(queue.enqueue(job('img-100')).queued).toBe(true);
+    await queue.close();
+  });
+
   it('bounds concurrency and reports its depth', async () => {
     let running = 0;
     let peak = 0;

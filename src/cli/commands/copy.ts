@@ -139,7 +139,7 @@ Examples:
 
     for (const line of rejected) {
       if (format === 'json') writeJsonLine(io.stdout, { type: 'rejected', ...line });
-      else io.stderr.write(`line ${line.line}: ${line.input}: ${line.reason}\n`);
+      else io.stderr.write(`${shownLine(`line ${line.line}: ${line.input}: ${line.reason}`)}\n`);
     }
     if (platforms.length > 0 && format === 'text') {
       io.stderr.write(`warning: --platform keeps ${platforms.length} platform(s): copied indexes get new digests, and their signatures are not copied\n`);
@@ -296,3 +296,9 @@ function createReporter(io: CommandIo, format: 'text' | 'json', startedAt: numbe
   };
 }
 
+
+/** A rejected line as printed: a hostile list (a 10 MB line, NUL bytes, escape codes) must not flood or drive the terminal. */
+function shownLine(text: string): string {
+  const printable = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return printable.length > 300 ? `${printable.slice(0, 297)}...` : printable;
+}
