@@ -13,7 +13,8 @@ describe('mirrorhook serve', () => {
     const running = runCommand(['serve', '--host', '127.0.0.1', '--port', String(port), '--shutdown-delay', '0', '--log-level', 'silent'], { cwd, signal: controller.signal });
     const caPath = join(cwd, 'certs', 'ca.crt');
     let body = '';
-    for (let attempt = 0; attempt < 100 && body === ''; attempt += 1) {
+    // Up to 30 s: certificate generation and start-up take seconds on a loaded CI machine.
+    for (let attempt = 0; attempt < 300 && body === ''; attempt += 1) {
       await new Promise((resolve) => setTimeout(resolve, 100));
       if (!existsSync(caPath)) continue;
       body = await new Promise<string>((resolve) => {
@@ -26,11 +27,12 @@ describe('mirrorhook serve', () => {
         req.end();
       });
     }
+    expect(body, 'serve did not answer /healthz within 30 s').not.toBe('');
     expect(JSON.parse(body)).toEqual({ status: 'ok' });
     controller.abort('SIGTERM');
     const result = await running;
     expect(result.code).toBe(0);
-  });
+  }, 60_000);
 
   it.each([
     [['serve', '--cert', 'a.crt'], /--cert and --key go together/],

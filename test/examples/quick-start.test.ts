@@ -43,7 +43,7 @@ describe('README quick start', () => {
     server.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
     const command = (curl ?? '').replace('https://localhost:8443', `https://localhost:${port}`);
     let printed = '';
-    for (let attempt = 0; attempt < 100 && printed === ''; attempt += 1) {
+    for (let attempt = 0; attempt < 250 && printed === ''; attempt += 1) {
       await new Promise((done) => setTimeout(done, 200));
       if (!existsSync(join(cwd, 'certs/ca.crt'))) continue;
       const result = spawnSync('bash', ['-c', command], { cwd, encoding: 'utf8' });
@@ -52,5 +52,5 @@ describe('README quick start', () => {
     expect(printed, `no answer from serve; its log:\n${log}`).not.toBe('');
     const lines = (text: string) => (JSON.parse(text) as unknown[]).map((operation) => JSON.stringify(operation)).sort();
     expect(lines(printed)).toEqual(lines(shownPatch ?? '[]'));
-  }, 60_000);
+  }, 90_000);
 });
