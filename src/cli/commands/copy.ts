@@ -19,6 +19,16 @@ import {
 } from '../command.js';
 import { parseRepository } from './ls.js';
 
+/** Credentials and TLS of a source → mirror transfer: the flags copy and sync share. */
+export const copyAccessOptions = {
+  'src-creds': { type: 'string' },
+  'dest-creds': { type: 'string' },
+  authfile: { type: 'string' },
+  insecure: { type: 'boolean' },
+  'ca-file': { type: 'string' },
+  'src-ca-file': { type: 'string' },
+} as const;
+
 const copyOptions = {
   ...commonOptions,
   ...outputOption,
@@ -28,12 +38,7 @@ const copyOptions = {
   platform: { type: 'string', multiple: true },
   'dry-run': { type: 'boolean' },
   'no-signatures': { type: 'boolean' },
-  'src-creds': { type: 'string' },
-  'dest-creds': { type: 'string' },
-  authfile: { type: 'string' },
-  insecure: { type: 'boolean' },
-  'ca-file': { type: 'string' },
-  'src-ca-file': { type: 'string' },
+  ...copyAccessOptions,
 } as const;
 
 export const copyCommand: Command = {

@@ -6,6 +6,7 @@ import { parseMirrorRegistry } from '../../mapping/index.js';
 import { parseShard, parseSource, shardCountVariable, shardFromEnvironment } from '../../sync/policy.js';
 import type { RepositorySyncReport } from '../../sync/run.js';
 import { type Command, commonOptions, formatTable, outputOption, parseCommandArgs, parseOutputFormat, writeJsonLine } from '../command.js';
+import { copyAccessOptions } from './copy.js';
 
 const syncOptions = {
   ...commonOptions,
@@ -13,12 +14,7 @@ const syncOptions = {
   'dry-run': { type: 'boolean' },
   shard: { type: 'string' },
   jobs: { type: 'string', short: 'j' },
-  'src-creds': { type: 'string' },
-  'dest-creds': { type: 'string' },
-  authfile: { type: 'string' },
-  insecure: { type: 'boolean' },
-  'ca-file': { type: 'string' },
-  'src-ca-file': { type: 'string' },
+  ...copyAccessOptions,
 } as const;
 
 export const syncCommand: Command = {
