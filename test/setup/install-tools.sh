@@ -4,7 +4,7 @@
 #                    nghttp2-client (h2load), wrk, time (GNU time: peak RSS of child processes), xz-utils (.tar.xz archives),
 #                    chromium (headless browser tests of the report and status pages), containerd (proves hosts.toml),
 #                    prometheus (its promtool checks and unit-tests deploy/monitoring's alerts; the daemon is not used)
-#   Go-built tools   crane, gcrane (go-containerregistry) and helm into .cache/bin, each rebuilt only when its pinned
+#   Go-built tools   crane, gcrane (go-containerregistry), regsync and helm into .cache/bin, each rebuilt only when its pinned
 #                    version changes; kube-apiserver from test/e2e/kube/.
 #   Go modules       CRDs into .cache/crds: OpenShift's ImageDigestMirrorSet/ImageTagMirrorSet (e2e) and the
 #                    prometheus-operator's ServiceMonitor/PrometheusRule (deploy/monitoring checks).
@@ -47,6 +47,14 @@ for tool in crane gcrane; do
     echo "$ggcr_version" > "$bin/.$tool.version"
   fi
 done
+
+# regsync (regclient): the peer bench/sync runs beside mirrorhook sync and skopeo sync.
+regsync_version=v0.11.7
+if [ ! -x "$bin/regsync" ] || [ "$(cat "$bin/.regsync.version" 2>/dev/null)" != "$regsync_version" ]; then
+  echo "install-tools: building regsync $regsync_version"
+  GOBIN="$bin" go install "github.com/regclient/regclient/cmd/regsync@$regsync_version"
+  echo "$regsync_version" > "$bin/.regsync.version"
+fi
 
 helm_version=v3.22.0
 if [ ! -x "$bin/helm" ] || [ "$(cat "$bin/.helm.version" 2>/dev/null)" != "$helm_version" ]; then
