@@ -22,7 +22,7 @@ function runnableHere(example: Example): boolean {
   if (/--cluster|--kubeconfig|>\s/.test(example.command)) return false;
   if (example.command === '--version') return true;
   if (/^mirror-config artifact-registry /.test(example.command)) return example.command.includes('--dry-run');
-  return /^(scan|rewrite|pulls|map|policy binauthz|mirror-config (containerd|crio|docker|openshift)|report --offline) /.test(example.command);
+  return /^(scan|rewrite|pulls|map|policy binauthz|mirror-config (containerd|crio|docker|openshift)|report --offline|certs generate) /.test(example.command);
 }
 
 function argvOf(command: string): string[] {
@@ -53,7 +53,9 @@ describe('command examples in README.md, docs/ and --help', () => {
   });
 
   it.each(run.map((example) => [`${example.where}: mirrorhook ${example.command}`, example] as const))('%s runs as shown', async (_name, example) => {
-    const { code, stdout, stderr } = await runCommand(argvOf(example.command));
+    // `certs generate` writes certs/ where it runs: a fresh folder, never the checkout's own certs/.
+    const cwd = example.command.startsWith('certs generate') ? mkdtempSync(join(tmpdir(), 'mirrorhook-example-cwd-')) : undefined;
+    const { code, stdout, stderr } = await runCommand(argvOf(example.command), cwd === undefined ? {} : { cwd });
     if (example.output === undefined) {
       // No output shown: the example must be valid usage (exit 0, or 1 for a reported finding; 2 is bad usage).
       expect(code, stderr).toBeLessThan(2);
