@@ -79,7 +79,10 @@ describe('containerd reads the hosts.toml mirror-config writes', () => {
     const out = await hostsDir('fallback');
     expect(await readFile(join(out, 'docker.io', 'hosts.toml'), 'utf8')).toContain(`[host."http://${mirror.host}/v2/mirror/docker.io"]`);
     const fetched = await ctr('content', 'fetch', '--all-platforms', '--hosts-dir', out, 'docker.io/library/app:1');
-    expect(fetched.output).not.toMatch(/error|failed/i);
+    // ctr's progress display logs "failed to get content info ... context canceled" when it stops after the fetch
+    // ended (a race in ctr itself, seen in CI); any other error line is a failed pull.
+    const problems = fetched.output.split('\n').filter((line) => /error|failed/i.test(line) && !/failed to get content info.*context canceled/.test(line));
+    expect(problems).toEqual([]);
     expect(fetched.code).toBe(0);
     const content = await ctr('content', 'ls', '--quiet');
     for (const blob of image.blobs) expect(content.output).toContain(blob.digest);
