@@ -11,10 +11,12 @@ import { build } from 'esbuild';
 // command that needs it.
 const external = ['google-gax', 'google-auth-library', '@google-cloud/*', 'pino', 'thread-stream', 'pino-*', '@kubernetes/client-node'];
 
-await rm('dist', { recursive: true, force: true });
+// `node scripts/bundle.js DIR` builds into DIR instead (the copy and push benchmarks build a copy of their own).
+const outdir = process.argv[2] ?? 'dist';
+await rm(outdir, { recursive: true, force: true });
 await build({
   entryPoints: { 'cli/main': 'src/cli/main.ts' },
-  outdir: 'dist',
+  outdir,
   chunkNames: 'cli/chunks/[name]-[hash]',
   bundle: true,
   splitting: true,
