@@ -3,7 +3,9 @@
  * (ADR 0090). Key: `<file or --help of mirrorhook CMD> | <command after "mirrorhook">`. The lead works this list
  * down; an entry whose example is gone fails the test, so the list cannot go stale.
  */
-const e2e = 'cluster example: needs the e2e tier API server (test/e2e), not run by the unit tier';
+/** Run as written by test/e2e/doc-examples.test.ts against the e2e API server (`~` is a home holding its kubeconfig). */
+export const clusterExample = 'cluster example: run by test/e2e/doc-examples.test.ts against the e2e API server';
+const e2e = clusterExample;
 const registry = 'needs loopback registries seeded with the images it names; registry-host mapping not built yet';
 const served = 'long-running server: run in a temporary directory, in order, curl included, by test/cli/serve-certs.test.ts (built CLI, real TLS)';
 const files = 'names a file or host that is not in the repository (placeholder in the example)';
@@ -51,7 +53,7 @@ export const notRunHere = new Map<string, string>([
   ['README.md | serve', 'long-running server: test/examples/quick-start.test.ts runs it in an empty directory with the README curl line'],
   ['docs/commands/serve.md | serve --cert certs/tls.crt --key certs/tls.key --port 8443', served],
   ['docs/commands/serve.md | serve', 'long-running server; its --help twin "mirrorhook serve" is run by test/cli/serve-certs.test.ts'],
-  ['docs/commands/serve.md | serve --manage-certs --namespace mirrorhook --service mirrorhook --cert-validity 90d', e2e],
+  ['docs/commands/serve.md | serve --manage-certs --namespace mirrorhook --service mirrorhook --cert-validity 90d', 'long-running server: test/e2e/managed-certs.test.ts runs serve --manage-certs against the e2e API server'],
   ['--help of mirrorhook serve | serve --cert certs/tls.crt --key certs/tls.key', served],
   ['--help of mirrorhook serve | serve', served],
 ]);
