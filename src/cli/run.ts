@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { MirrorhookError, describeError, isMirrorhookError } from '../errors.js';
 import type { CommandIo } from './command.js';
 import { commands } from './commands/index.js';
@@ -37,6 +38,9 @@ export async function runCli(argv: readonly string[], io: CommandIo): Promise<nu
     return 2;
   }
   const command = await entry.load();
+  // Every request in flight listens to the one stop signal (copies × blobs × HEADs): far more than Node's default
+  // of 10, which would print a leak warning to the user on a normal large copy.
+  setMaxListeners(10_000, io.stopSignal);
   if (command.handlesStop !== true) {
     // Short commands end at once, but never silently, and with the exit status the long ones give (ADR 0122).
     io.stopSignal.addEventListener(

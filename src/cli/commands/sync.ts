@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import { loadConfig } from '../../config/load.js';
 import { plainLine } from '../../copy/progress.js';
 import { MirrorhookError } from '../../errors.js';
@@ -61,8 +60,6 @@ Examples:
       throw new MirrorhookError('MH_USAGE', `${source ?? 'the built-in default configuration'} has no sync: entries; add some (see docs/configuration.md) or pass --config`);
     }
 
-    // Every request in flight listens to the stop signal: HEAD pairs and copies outnumber Node's default of 10.
-    setMaxListeners(jobs * 4 + 16, io.stopSignal);
     const mirror = parseMirrorRegistry(config.mirror.registry);
     // The registry client (undici) and the copy engine load only now: `sync --help` and bad usage answer without
     // them (ADR 0160).
