@@ -50,20 +50,28 @@ export function dockerConfigFile(authfile: string | undefined, credentials: { re
   return credentials.dockerConfig === '' ? undefined : credentials.dockerConfig;
 }
 
+/**
+ * A registry's extra CA (`--ca-file`, `mirror.caFile`): read and checked to hold a PEM certificate, for the CLI and
+ * the webhook alike. Undefined for no file.
+ */
+export async function readRegistryCa(
+  file: string | undefined,
+  read: (file: string) => Promise<string> = (path) => readFileDefault(path, 'utf8'),
+): Promise<string | undefined> {
+  if (file === undefined || file === '') return undefined;
+  let text: string;
+  try {
+    text = await read(file);
+  } catch (error) {
+    throw new MirrorhookError('MH_REGISTRY_CA_FILE', `${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new MirrorhookError('MH_REGISTRY_CA_FILE', `${file} holds no PEM certificate`);
+  return text;
+}
+
 export async function createCopyClient(settings: CopyClientSettings): Promise<RegistryClient> {
   const read = settings.readFile ?? ((file: string) => readFileDefault(file, 'utf8'));
-  const readCa = async (file: string | undefined): Promise<string | undefined> => {
-    if (file === undefined || file === '') return undefined;
-    let text: string;
-    try {
-      text = await read(file);
-    } catch (error) {
-      throw new MirrorhookError('MH_REGISTRY_CA_FILE', `${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-    }
-    if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new MirrorhookError('MH_REGISTRY_CA_FILE', `${file} holds no PEM certificate`);
-    return text;
-  };
-  const [destinationCa, sourceCa] = await Promise.all([readCa(settings.caFile), readCa(settings.sourceCaFile)]);
+  const [destinationCa, sourceCa] = await Promise.all([readRegistryCa(settings.caFile, read), readRegistryCa(settings.sourceCaFile, read)]);
   const hostOptions = new Map<string, RegistryHostOptions>();
   const setHost = (domain: string, ca: string | undefined, insecure: boolean): void => {
     const host = apiHost(domain);

@@ -3,13 +3,12 @@
  * HEADs, the tag refresh and the copy engine; per-Pod pull secrets, copy Leases and failure Events when a
  * Kubernetes API is at hand; metrics and a log line for every copy.
  */
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type * as k8s from '@kubernetes/client-node';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/schema.js';
 import { copyImages } from '../copy/executor.js';
-import { dockerConfigFile } from '../copy/setup.js';
+import { dockerConfigFile, readRegistryCa } from '../copy/setup.js';
 import { MirrorhookError, describeError } from '../errors.js';
 import { googleRegistrySetup, repositoryRegistryPath } from '../google/index.js';
 import { parseMirrorRegistry } from '../mapping/index.js';
@@ -67,14 +66,8 @@ export async function clusterConfig(config: Config, env: NodeJS.ProcessEnv): Pro
 export async function createMirroring(config: Config, metrics: Metrics, log: FastifyBaseLogger, environment: MirroringEnvironment): Promise<MirroringRuntime> {
   const { env } = environment;
   const mirror = parseMirrorRegistry(config.mirror.registry);
-  let ca: string | undefined;
-  if (config.mirror.caFile !== '') {
-    try {
-      ca = readFileSync(config.mirror.caFile, 'utf8');
-    } catch (error) {
-      throw new MirrorhookError('MH_CONFIG_UNREADABLE', `mirror.caFile ${config.mirror.caFile}: ${describeError(error)}`);
-    }
-  }
+  // Read and checked as the CLI does (a PEM certificate), so mirror.caFile means one thing everywhere.
+  const ca = await readRegistryCa(config.mirror.caFile);
   const mirrorHost: RegistryHostOptions = { ...(config.mirror.insecure ? { insecure: true } : {}), ...(ca === undefined ? {} : { ca }) };
   const hostOptions = (host: string): RegistryHostOptions => (host === mirror.domain ? mirrorHost : {});
   // Read now: a missing or broken credentials.dockerConfig stops the start, not the first copy.

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +43,18 @@ describe('mirrorhook serve', () => {
     const result = await runCommand(argv);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(message);
+  });
+
+  it('refuses a mirror.caFile without a PEM certificate at start, with the code copy gives it (one rule)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mh-serve-ca-'));
+    writeFileSync(join(dir, 'ca.crt'), 'not a certificate');
+    writeFileSync(join(dir, 'mirrorhook.yaml'), `mirror:\n  registry: 127.0.0.1:5999/mirror\n  caFile: ${join(dir, 'ca.crt')}\nswap: exists\ncopy: background\n`);
+    const served = await runCommand(['serve', '--config', join(dir, 'mirrorhook.yaml'), '--port', '0', '--log-level', 'silent'], { cwd: dir });
+    expect(served.code).toBe(2);
+    expect(served.stderr).toMatch(/MH_REGISTRY_CA_FILE.*ca\.crt holds no PEM certificate/);
+    const copied = await runCommand(['copy', '--config', join(dir, 'mirrorhook.yaml'), '127.0.0.1:5998/a:1', '127.0.0.1:5999/mirror/a:1']);
+    expect(copied.code).toBe(2);
+    expect(copied.stderr).toMatch(/MH_REGISTRY_CA_FILE.*ca\.crt holds no PEM certificate/);
   });
 
   it('exits 2 naming the file when the certificate cannot be read', async () => {
