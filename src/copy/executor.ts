@@ -94,6 +94,7 @@ class CopyEngine {
   readonly #sleep: (ms: number) => Promise<void>;
   /** `host/repo@digest` → the work that makes that blob present there. */
   readonly #blobWork = new Map<string, Promise<void>>();
+  readonly #manifestWork = new Map<string, Promise<unknown>>();
   /** `host@digest` → a repository of that target registry that has (or is getting) the blob. */
   readonly #blobHome = new Map<string, { path: string; ready: Promise<void> }>();
 
@@ -261,15 +262,31 @@ class CopyEngine {
       ...blobsOf(node.parsed).map((blob) => this.#ensureBlob(context, blob)),
       ...node.children.map((child) => this.#pushNode(context, child, undefined, false)),
     ]);
-    const client = this.#client;
     if (tag === undefined || byDigestFirst) {
-      await client.putManifest(context.target, node.digest, node.bytes, node.mediaType);
+      await this.#putByDigest(context, node);
       this.#emit({ type: 'manifest', image: context.image, digest: node.digest, reference: node.digest });
     }
     if (tag !== undefined) {
-      await client.putManifest(context.target, tag, node.bytes, node.mediaType);
+      await this.#client.putManifest(context.target, tag, node.bytes, node.mediaType);
       this.#emit({ type: 'manifest', image: context.image, digest: node.digest, reference: tag });
     }
+  }
+
+  /**
+   * One PUT per manifest digest and target repository in a run, shared by every image that holds it (tags naming
+   * the same image, platforms shared by two indexes). Distribution rewrites a manifest's link file on every PUT,
+   * and an index PUT that checks its children while another PUT of one of them rewrites it is refused
+   * (MANIFEST_BLOB_UNKNOWN): `copy --all-tags` of a repository whose `latest` is also `1.27` hit it.
+   */
+  #putByDigest(context: ImageContext, node: ManifestNode): Promise<unknown> {
+    const key = `${apiHost(context.target.domain)}/${context.target.path}@${node.digest}`;
+    let work = this.#manifestWork.get(key);
+    if (work === undefined) {
+      work = this.#client.putManifest(context.target, node.digest, node.bytes, node.mediaType);
+      this.#manifestWork.set(key, work);
+      work.catch(() => this.#manifestWork.delete(key));
+    }
+    return work;
   }
 
   /** Makes one blob present in the target repository; shared work across images of this run. */
