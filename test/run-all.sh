@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one test command (README): installs what the tests need, then type-checks, lints, and runs every suite:
 # unit and integration (real loopback registries, real TLS), the end-to-end suite against a real kube-apiserver,
+# the docs' registry examples as written in a network namespace with simulated registries (test/sandbox),
 # and the benchmarks as smoke runs (figures printed, never a gate). Ends with one "N passed, N failed" line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,7 @@ npm run --silent typecheck
 npm run --silent lint
 npx vitest run --project unit --reporter=default --reporter=json --outputFile.json="$results/unit.json"
 bash test/e2e/run.sh --reporter=default --reporter=json --outputFile.json="$results/e2e.json"
+bash test/sandbox/run.sh --reporter=default --reporter=json --outputFile.json="$results/sandbox.json"
 bash bench/smoke.sh
 node -e '
   const fs = require("fs");

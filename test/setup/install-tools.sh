@@ -4,6 +4,7 @@
 #                    nghttp2-client (h2load), wrk, time (GNU time: peak RSS of child processes), xz-utils (.tar.xz archives),
 #                    chromium (headless browser tests of the report and status pages), containerd (proves hosts.toml),
 #                    prometheus (its promtool checks and unit-tests deploy/monitoring's alerts; the daemon is not used)
+#                    iproute2, util-linux (ip, unshare: the docs sandbox in a network namespace of its own)
 #   Go-built tools   crane, gcrane (go-containerregistry), regsync and helm into .cache/bin, each rebuilt only when its pinned
 #                    version changes; kube-apiserver from test/e2e/kube/.
 #   Go modules       CRDs into .cache/crds: OpenShift's ImageDigestMirrorSet/ImageTagMirrorSet (e2e) and the
@@ -16,7 +17,7 @@ root=$PWD
 bin="$root/.cache/bin"
 mkdir -p "$bin"
 
-debian_packages=(docker-registry skopeo etcd-server apache2-utils nghttp2-client wrk time xz-utils chromium containerd prometheus)
+debian_packages=(docker-registry skopeo etcd-server apache2-utils nghttp2-client wrk time xz-utils chromium containerd prometheus iproute2 util-linux)
 missing=()
 for package in "${debian_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

@@ -21,6 +21,7 @@
 import { type KeyObject, createVerify, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +37,10 @@ export interface FakeGoogleOptions {
   readonly tokenLifetimeSeconds?: number;
   /** How many polls a create operation takes before it is done (default 1: the client must poll once). */
   readonly operationPolls?: number;
+  /** Where to listen (default 127.0.0.1, an ephemeral port). */
+  readonly listen?: { readonly host: string; readonly port: number };
+  /** Serve HTTPS with this certificate (PEM), as the real endpoints do: for the docs sandbox, where Google's names resolve here. */
+  readonly tls?: { readonly cert: string; readonly key: string };
 }
 
 export interface StoredRepository {
@@ -233,7 +238,7 @@ export async function startFakeGoogle(options: FakeGoogleOptions = {}): Promise<
     apiError(response, 404, 'NOT_FOUND', `no route for ${request.method} ${path}`);
   };
 
-  const server: Server = createServer((request, response) => {
+  const handler = (request: IncomingMessage, response: ServerResponse): void => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
@@ -248,11 +253,13 @@ export async function startFakeGoogle(options: FakeGoogleOptions = {}): Promise<
         json(response, 500, { error: { code: 500, message: String(error), status: 'INTERNAL' } });
       }
     });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  };
+  const server: Server = options.tls === undefined ? createServer(handler) : createHttpsServer(options.tls, handler);
+  const listen = options.listen ?? { host: '127.0.0.1', port: 0 };
+  await new Promise<void>((resolve) => server.listen(listen.port, listen.host, resolve));
   const port = (server.address() as AddressInfo).port;
   Object.assign(state, {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls === undefined ? 'http' : 'https'}://${listen.host}:${port}`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   });
   return state;

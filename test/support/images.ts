@@ -7,7 +7,7 @@
  *   const image = await pushTestImage(client, { domain: registry.host, path: 'team/app' }, 'v1', { signature: true });
  *   image.digest; image.blobs; image.signatureTag
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { MediaType, type Platform, type RegistryClient, type RepositoryRef, sha256Digest } from '../../src/registry/index.js';
 
@@ -25,6 +25,8 @@ export interface TestImageOptions {
   readonly docker?: boolean;
   /** The config's `created` time (RFC 3339), as builders write it; absent by default. */
   readonly created?: string;
+  /** Derive every "random" byte from this seed, so the image (and its digests) is the same on every run. */
+  readonly seed?: string;
 }
 
 export interface TestImage {
@@ -58,10 +60,19 @@ export async function pushManifest(client: RegistryClient, repo: RepositoryRef, 
   return { digest, size: bytes.length, bytes };
 }
 
+/** `size` bytes that look random: from the seed and label when a seed is given (the same bytes every run), else random. */
+export function testBytes(seed: string | undefined, label: string, size: number): Buffer {
+  if (seed === undefined) return randomBytes(size);
+  const key = createHash('sha256').update(`${seed}\0${label}`).digest();
+  const cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
+  return Buffer.concat([cipher.update(Buffer.alloc(size)), cipher.final()]);
+}
+
 export async function pushTestImage(client: RegistryClient, repo: RepositoryRef, tag: string, options: TestImageOptions = {}): Promise<TestImage> {
   const platforms = options.platforms ?? defaultPlatforms;
   const layerSize = options.layerSize ?? 64 * 1024;
-  const baseLayer = options.baseLayer ?? randomBytes(layerSize);
+  const bytes = (label: string, size: number): Buffer => testBytes(options.seed, label, size);
+  const baseLayer = options.baseLayer ?? bytes('base', layerSize);
   const layerType = options.docker ? 'application/vnd.docker.image.rootfs.diff.tar.gzip' : 'application/vnd.oci.image.layer.v1.tar+gzip';
   const configType = options.docker ? 'application/vnd.docker.container.image.v1+json' : 'application/vnd.oci.image.config.v1+json';
   const manifestType = options.docker ? MediaType.dockerManifest : MediaType.ociManifest;
@@ -78,7 +89,7 @@ export async function pushTestImage(client: RegistryClient, repo: RepositoryRef,
   for (const platform of platforms) {
     const layers = [base];
     for (let index = 0; index < (options.layersPerPlatform ?? 1); index++) {
-      layers.push(record(await pushBlob(client, repo, randomBytes(layerSize))));
+      layers.push(record(await pushBlob(client, repo, bytes(`layer ${formatPlatformKey(platform)} ${index}`, layerSize))));
     }
     const config = record(
       await pushBlob(
@@ -102,7 +113,7 @@ export async function pushTestImage(client: RegistryClient, repo: RepositoryRef,
     manifestDigests.push(manifest.digest);
     children.push({ mediaType: manifestType, digest: manifest.digest, size: manifest.size, platform });
     if (options.attestation) {
-      const statement = record(await pushBlob(client, repo, Buffer.from(JSON.stringify({ _type: 'https://in-toto.io/Statement/v0.1', predicateType: 'https://spdx.dev/Document', subject: [{ digest: { sha256: manifest.digest.slice(7) } }], predicate: { nonce: randomBytes(8).toString('hex') } }))));
+      const statement = record(await pushBlob(client, repo, Buffer.from(JSON.stringify({ _type: 'https://in-toto.io/Statement/v0.1', predicateType: 'https://spdx.dev/Document', subject: [{ digest: { sha256: manifest.digest.slice(7) } }], predicate: { nonce: bytes(`nonce ${manifest.digest}`, 8).toString('hex') } }))));
       const emptyConfig = record(await pushBlob(client, repo, Buffer.from(JSON.stringify({ architecture: 'unknown', os: 'unknown', config: {}, rootfs: { type: 'layers', diff_ids: [statement.digest] } }))));
       const attestation = await pushManifest(
         client,
@@ -149,7 +160,7 @@ export async function pushTestImage(client: RegistryClient, repo: RepositoryRef,
             mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json',
             digest: payload.digest,
             size: payload.size,
-            annotations: { 'dev.cosignproject.cosign/signature': randomBytes(64).toString('base64') },
+            annotations: { 'dev.cosignproject.cosign/signature': bytes(`signature ${top.digest}`, 64).toString('base64') },
           },
         ],
       },
@@ -176,4 +187,8 @@ export async function pushLargeBlob(client: RegistryClient, repo: RepositoryRef,
   const digest = `sha256:${hash.digest('hex')}`;
   await client.uploadBlob(repo, generate, digest, size);
   return { digest, size };
+}
+
+function formatPlatformKey(platform: Platform): string {
+  return [platform.os, platform.architecture, platform.variant].filter((part) => part !== undefined).join('/');
 }

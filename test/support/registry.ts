@@ -41,10 +41,16 @@ export interface RegistryOptions {
   readonly countRequests?: boolean;
   /** Accept manifests with foreign (non-distributable) layers that carry `urls` (distribution refuses them by default). */
   readonly allowForeignLayers?: boolean;
+  /** `address:port` to listen on (default 127.0.0.1 and an ephemeral port): fixed ports for the docs sandbox. */
+  readonly listen?: string;
+  /** TLS: host names the serving certificate holds besides the listen address and localhost. */
+  readonly serverNames?: readonly string[];
+  /** TLS: sign the serving certificate with this CA (PEM files) instead of a fresh one. */
+  readonly ca?: { readonly certFile: string; readonly keyFile: string };
 }
 
 export interface TestRegistry {
-  /** host:port, always 127.0.0.1 and an ephemeral port. */
+  /** host:port: 127.0.0.1 and an ephemeral port unless `listen` was given. */
   readonly host: string;
   /** Base URL (http:// or https://). */
   readonly url: string;
@@ -79,8 +85,8 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     auth === 'none'
       ? undefined
       : { username: options.username ?? 'tester', password: options.password ?? randomBytes(9).toString('base64url') };
-  const port = await freePort();
-  const host = `127.0.0.1:${port}`;
+  const host = options.listen ?? `127.0.0.1:${await freePort()}`;
+  const port = Number(host.slice(host.lastIndexOf(':') + 1));
   const url = `${tls ? 'https' : 'http'}://${host}`;
 
   const lines: string[] = [
@@ -104,8 +110,8 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
 
   let caFile: string | undefined;
   if (tls) {
-    caFile = join(workDir, 'ca.pem');
-    const pki = await makeServingCertificate(workDir);
+    caFile = options.ca?.certFile ?? join(workDir, 'ca.pem');
+    const pki = await makeServingCertificate(workDir, host.slice(0, host.lastIndexOf(':')), options.serverNames ?? [], options.ca);
     lines.push('  tls:', `    certificate: ${pki.certFile}`, `    key: ${pki.keyFile}`);
   }
 
@@ -237,23 +243,34 @@ async function openssl(args: readonly string[]): Promise<void> {
   await run('openssl', [...args]);
 }
 
-/** A CA (ca.pem) and a serving certificate for 127.0.0.1 / localhost signed by it. */
-async function makeServingCertificate(dir: string): Promise<{ certFile: string; keyFile: string }> {
-  const caKey = join(dir, 'ca.key');
-  const caCert = join(dir, 'ca.pem');
+/** A CA (ca.pem, unless one is given) and a serving certificate for the address, localhost and `names` signed by it. */
+export async function makeServingCertificate(
+  dir: string,
+  address: string,
+  names: readonly string[],
+  ca?: { readonly certFile: string; readonly keyFile: string },
+): Promise<{ certFile: string; keyFile: string }> {
+  const caKey = ca?.keyFile ?? join(dir, 'ca.key');
+  const caCert = ca?.certFile ?? join(dir, 'ca.pem');
   const key = join(dir, 'server.key');
   const csr = join(dir, 'server.csr');
   const cert = join(dir, 'server.pem');
   const ext = join(dir, 'server.ext');
-  await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', caKey, '-out', caCert, '-days', '2',
-    '-subj', '/CN=mirrorhook test CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-  await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', csr, '-subj', '/CN=127.0.0.1']);
-  await writeFile(ext, 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+  if (ca === undefined) await makeCertificateAuthority(caCert, caKey);
+  await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${names[0] ?? address}`]);
+  const altNames = [`IP:${address}`, 'DNS:localhost', ...names.map((name) => `DNS:${name}`)];
+  await writeFile(ext, `subjectAltName=${altNames.join(',')}\nextendedKeyUsage=serverAuth\n`);
   await openssl(['x509', '-req', '-in', csr, '-CA', caCert, '-CAkey', caKey, '-CAcreateserial', '-out', cert, '-days', '2', '-extfile', ext]);
   // skopeo and containers/image read a folder of *.crt files (--cert-dir).
   await mkdir(join(dir, 'skopeo-certs'));
   await copyFile(caCert, join(dir, 'skopeo-certs', 'ca.crt'));
   return { certFile: cert, keyFile: key };
+}
+
+/** A self-signed CA certificate and key (PEM files) for test servers. */
+export async function makeCertificateAuthority(certFile: string, keyFile: string): Promise<void> {
+  await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2',
+    '-subj', '/CN=mirrorhook test CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
 }
 
 const tokenIssuer = 'mirrorhook-test-token-server';

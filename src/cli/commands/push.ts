@@ -51,7 +51,7 @@ nor does Ctrl-C (or SIGTERM), which stops at once and exits 1. An archive whose 
   -o, --output FMT    text or json (one object per pushed image)
 
 Examples:
-  mirrorhook push images.tar.gz --to harbor.internal/mirror --ca-file harbor-ca.crt --username admin --password …
+  mirrorhook push images.tar.gz --to harbor.internal/mirror --ca-file harbor-ca.crt --username admin --password "$HARBOR_PASSWORD"
   mirrorhook push ./nginx-layout --name docker.io/library/nginx:1.27 --to harbor.internal/mirror`,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(this, argv, { ...commonOptions, ...outputOption, ...registryAccessOptions, to: { type: 'string' }, name: { type: 'string' } });
