@@ -1,13 +1,26 @@
 import { defineConfig } from 'vitest/config';
+import { integrationTestFiles } from './test/tiers.js';
+
+const integration = integrationTestFiles();
 
 export default defineConfig({
   test: {
     projects: [
       {
         test: {
+          // Pure code and in-process commands over the repository's files (test/tiers.ts).
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/e2e/**', 'test/sandbox/**', 'node_modules/**'],
+          exclude: ['test/e2e/**', 'test/sandbox/**', 'node_modules/**', ...integration],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          // Real loopback registries, real TLS, the built CLI, chromium, helm, containerd, skopeo (test/tiers.ts).
+          name: 'integration',
+          include: integration,
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

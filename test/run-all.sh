@@ -13,7 +13,7 @@ rm -rf "$results" && mkdir -p "$results"
 npm run --silent build
 npm run --silent typecheck
 npm run --silent lint
-npx vitest run --project unit --reporter=default --reporter=json --outputFile.json="$results/unit.json"
+npx vitest run --project unit --project integration --reporter=default --reporter=json --outputFile.json="$results/unit.json"
 bash test/e2e/run.sh --reporter=default --reporter=json --outputFile.json="$results/e2e.json"
 bash test/sandbox/run.sh --reporter=default --reporter=json --outputFile.json="$results/sandbox.json"
 bash bench/smoke.sh
