@@ -5,7 +5,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { type Readable, type Writable, pipeline } from 'node:stream';
 import { pipeline as pipelinePromise } from 'node:stream/promises';
-import { MirrorhookError } from '../errors.js';
+import { MirrorhookError, isMirrorhookError } from '../errors.js';
 
 /** What spawns `xz -dc`; tests and machines without xz may pass their own. */
 export type Decompressor = (input: Readable) => { output: Readable; done: Promise<void> };
@@ -43,5 +43,15 @@ export const xzDecompressor: Decompressor = xzDecompressorFor('xz');
 /** Compresses `input` into `output` with xz (one thread, level 6: what `xz` does by default). */
 export function xzCompress(input: Readable, output: Writable, binary = 'xz'): Promise<void> {
   const { child, exited } = runXz(binary, ['-zc', '-T1', '-6']);
-  return Promise.all([pipelinePromise(input, child.stdin), pipelinePromise(child.stdout, output), exited]).then(() => undefined);
+  return Promise.all([pipelinePromise(input, child.stdin), pipelinePromise(child.stdout, output), exited]).then(
+    () => undefined,
+    async (error: unknown) => {
+      // A broken pipe is what a missing xz looks like from our side: say that xz is missing.
+      const notStarted = await exited.then(
+        () => undefined,
+        (xzError: unknown) => (isMirrorhookError(xzError, 'MH_ARCHIVE_XZ') ? xzError : undefined),
+      );
+      throw notStarted ?? error;
+    },
+  );
 }
