@@ -88,7 +88,12 @@ export class BlobPlacer {
       fresh.push(placement);
       return work;
     });
-    if (fresh.length > 0) void this.#run(fresh);
+    if (fresh.length > 0) {
+      // #run settles every placement itself; should it throw (a bug), nothing may wait forever.
+      this.#run(fresh).catch((error: unknown) => {
+        for (const placement of fresh) if (!placement.settled) placement.reject(error);
+      });
+    }
     return promises;
   }
 
