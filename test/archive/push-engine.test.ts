@@ -5,6 +5,7 @@ import { type PushedImage, openArchive, pushArchive } from '../../src/archive/in
 import { createMapper } from '../../src/mapping/index.js';
 import { RegistryClient } from '../../src/registry/index.js';
 import { join, pushRealImage, skopeoCopyFrom, tarDirectory } from './fixtures.js';
+import { startFaultProxy } from '../support/fault-proxy.js';
 import { type TestRegistry, startRegistry } from '../support/registry.js';
 
 /**
@@ -35,7 +36,7 @@ afterAll(async () => {
 });
 
 describe('push on the transfer engine', () => {
-  async function push(): Promise<{ pushed: PushedImage[]; heads: number; mostHeadsAtOnce: number }> {
+  async function push(host = target.host, namespace = 'air'): Promise<{ pushed: PushedImage[]; heads: number; mostHeadsAtOnce: number }> {
     const client = new RegistryClient({ hostOptions: () => ({ insecure: true }) });
     let inFlight = 0;
     let heads = 0;
@@ -55,7 +56,7 @@ describe('push on the transfer engine', () => {
     };
     try {
       const mapper = createMapper({
-        mirror: { registry: `${target.host}/air`, layout: 'host-path', insecure: true, caFile: '' },
+        mirror: { registry: `${host}/${namespace}`, layout: 'host-path', insecure: true, caFile: '' },
         sources: { include: ['**'], exclude: [] },
       });
       const pushed = await pushArchive(await openArchive(layoutTar), client, mapper);
@@ -83,5 +84,19 @@ describe('push on the transfer engine', () => {
       [0, 0, 5],
       [0, 0, 5],
     ]);
+  });
+
+  it('streams the blob again from a second read of the archive when the registry refuses the mount', async () => {
+    const proxy = await startFaultProxy(target.host, (request) => (request.method === 'POST' && request.query.includes('mount=') ? { status: 404 } : undefined));
+    try {
+      const { pushed } = await push(proxy.host, 'nomount');
+      expect(pushed.map((image) => [image.blobsUploaded, image.blobsMounted, image.blobsPresent])).toEqual([
+        [5, 0, 0],
+        [5, 0, 0],
+      ]);
+      expect(proxy.log.filter((entry) => entry.method === 'POST' && entry.fault !== undefined)).toHaveLength(5);
+    } finally {
+      await proxy.stop();
+    }
   });
 });
