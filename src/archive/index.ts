@@ -1,5 +1,7 @@
-export { Compression, corrupt, openArchive, xzDecompressor, xzDecompressorFor } from './source.js';
-export type { ArchiveEntry, ArchiveSource, Decompressor } from './source.js';
+export { Compression, corrupt, openArchive } from './source.js';
+export type { ArchiveEntry, ArchiveSource } from './source.js';
+export { xzCompress, xzDecompressor, xzDecompressorFor } from './xz.js';
+export type { Decompressor } from './xz.js';
 export { readCatalog, resolveFile } from './catalog.js';
 export type { Catalog, CatalogFile } from './catalog.js';
 export { ArchiveFormat, dockerLayerMediaType, layerMediaType, planArchive } from './layout.js';

@@ -1,13 +1,15 @@
 import { MirrorhookError } from '../errors.js';
 import type { Mapper } from '../mapping/index.js';
 import { formatReference, manifestSelector, parseReference } from '../reference/index.js';
-import { type RegistryClient, type RepositoryRef, verifyingStream } from '../registry/index.js';
+import { type ImageSink } from '../copy/endpoint.js';
+import { type TransferJob, TransferEngine } from '../copy/executor.js';
+import { registrySink } from '../copy/registry-endpoint.js';
+import { type RegistryClient, type RepositoryRef } from '../registry/index.js';
 import { readCatalog } from './catalog.js';
+import { archiveImageSource, uploadConcurrency } from './image-source.js';
 import { type ArchiveImage, type ArchivePlan, planArchive } from './layout.js';
 import type { ArchiveSource } from './source.js';
 
-/** Blobs uploaded at once when the archive is a folder (a tar is one stream and goes one blob at a time). */
-export const uploadConcurrency = 4;
 
 export interface PushTarget {
   /** The archive's name for the image. */
@@ -44,10 +46,10 @@ export interface PushEvents {
 }
 
 /**
- * Pushes every image of one archive. Two passes over the archive: the first hashes every file and checks the
- * whole structure (so a corrupt archive is refused before anything is sent); the second streams only the blobs
- * the registry lacks, each verified again on the way. Manifests go last, children before their index, so a
- * failure at any point leaves no manifest pointing at missing blobs.
+ * Pushes every image of one archive through the transfer engine. Two passes over the archive: the first hashes
+ * every file and checks the whole structure (so a corrupt archive is refused before anything is sent); the second
+ * streams only the blobs the registry lacks (HEADed side by side), each verified again on the way. Manifests go
+ * last, children before their index, so a failure at any point leaves no manifest pointing at missing blobs.
  */
 export async function pushArchive(
   source: ArchiveSource,
@@ -60,95 +62,72 @@ export async function pushArchive(
   const targets = targetsOf(events.name === undefined ? plan : namedPlan(plan, events.name, source.file), mapper, source.file);
   events.onPlan?.(plan, targets);
 
-  const repositories = uniqueRepositories(targets);
-  for (const repository of repositories) client.willPush(repository);
-
-  // Which blobs each repository lacks; the first repository that needs a blob gets the upload, the others a mount.
+  const imageSource = archiveImageSource(source, plan);
+  const sinks = new Map<string, ImageSink>();
+  // Counts per repository: a blob two tags of one repository share is HEADed and sent once.
   const stats = new Map<string, { uploaded: number; mounted: number; present: number }>();
-  const statsOf = (repository: RepositoryRef) => {
-    const key = repositoryKey(repository);
-    const current = stats.get(key) ?? { uploaded: 0, mounted: 0, present: 0 };
-    stats.set(key, current);
-    return current;
-  };
-  const missing = new Map<string, { size: number; path: string; repositories: RepositoryRef[] }>();
-  const checked = new Set<string>();
-  for (const target of targets) {
-    for (const blob of target.image.blobs) {
-      const key = `${repositoryKey(target.repository)}@${blob.digest}`;
-      if (checked.has(key)) continue;
-      checked.add(key);
-      if ((await client.headBlob(target.repository, blob.digest)) !== undefined) {
-        statsOf(target.repository).present += 1;
-        continue;
-      }
-      const entry = missing.get(blob.digest) ?? { size: blob.size, path: blob.path, repositories: [] };
-      entry.repositories.push(target.repository);
-      missing.set(blob.digest, entry);
-    }
-  }
-
-  if (missing.size > 0) {
-    const byPath = new Map([...missing.entries()].map(([digest, entry]) => [entry.path, digest]));
-    const done = new Set<string>();
-    await source.forEach(
-      async ({ path, stream }) => {
-        const digest = byPath.get(path);
-        const entry = digest === undefined ? undefined : missing.get(digest);
-        if (digest === undefined || entry === undefined || done.has(digest)) {
-          for await (const _ of stream) {
-            // already sent
-          }
-          return;
-        }
-        const [first, ...others] = entry.repositories;
-        if (first === undefined) return;
-        const verified = stream.pipe(verifyingStream(digest, entry.size, `${source.file}: ${path}`));
-        stream.once('error', (error) => verified.destroy(error));
-        await client.uploadBlob(first, verified, digest, entry.size);
-        statsOf(first).uploaded += 1;
-        for (const repository of others) {
-          const mount = await client.mountBlob(repository, digest, first.path);
-          if (mount.mounted) statsOf(repository).mounted += 1;
-          else throw new MirrorhookError('MH_REGISTRY_UPLOAD', `${repository.domain} did not mount ${digest} from ${first.path} into ${repository.path}`);
-        }
-        done.add(digest);
-      },
-      (path) => byPath.has(path),
-      uploadConcurrency,
-    );
-    const unsent = [...missing.keys()].filter((digest) => !done.has(digest));
-    if (unsent.length > 0) {
-      throw new MirrorhookError('MH_ARCHIVE_CORRUPT', `${source.file} changed while it was pushed: ${unsent.join(', ')} not found on the second read`);
-    }
-  }
+  const repositoryOf = new Map<string, string>();
+  const jobs = targets.map((target): TransferJob => {
+    const key = repositoryKey(target.repository);
+    const sink = sinks.get(key) ?? registrySink(client, target.repository);
+    sinks.set(key, sink);
+    stats.set(key, stats.get(key) ?? { uploaded: 0, mounted: 0, present: 0 });
+    const root = target.image.manifests.at(-1);
+    const byDigest = target.reference.includes(':');
+    const name = `${key}${byDigest ? '@' : ':'}${target.reference}`;
+    repositoryOf.set(name, key);
+    return {
+      image: name,
+      target: name,
+      source: imageSource,
+      sink,
+      selector: root?.digest ?? target.reference,
+      sourceDigest: root?.digest,
+      tag: byDigest ? undefined : target.reference,
+      pinnedDigest: byDigest ? target.reference : undefined,
+      byDigestFirst: false,
+      // Every blob is HEADed even when the tag is in place: the summary says what the registry holds.
+      skipUpToDate: false,
+      notFound: () => new MirrorhookError('MH_ARCHIVE_FORMAT', `${source.file}: image ${target.source} has no manifest`),
+    };
+  });
+  const engine = new TransferEngine({
+    jobs: uploadConcurrency,
+    signatures: false,
+    ...(events.signal === undefined ? {} : { signal: events.signal }),
+    onEvent: (event) => {
+      if (event.type !== 'blob') return;
+      const counts = stats.get(repositoryOf.get(event.image) ?? '');
+      if (counts === undefined) return;
+      if (event.action === 'copied') counts.uploaded += 1;
+      else if (event.action === 'mounted') counts.mounted += 1;
+      else if (event.action === 'exists') counts.present += 1;
+    },
+  });
+  const outcomes = await engine.run(jobs);
 
   const pushed: PushedImage[] = [];
-  const sentManifests = new Set<string>();
-  for (const target of targets) {
-    const root = target.image.manifests.at(-1);
-    if (root === undefined) continue;
-    for (const manifest of target.image.manifests.slice(0, -1)) {
-      const key = `${repositoryKey(target.repository)}@${manifest.digest}`;
-      if (sentManifests.has(key)) continue;
-      await client.putManifest(target.repository, manifest.digest, manifest.bytes, manifest.mediaType);
-      sentManifests.add(key);
-    }
-    const digest = await client.putManifest(target.repository, target.reference, root.bytes, root.mediaType);
-    const counts = statsOf(target.repository);
-    const result: PushedImage = {
+  outcomes.forEach(({ result }, index) => {
+    const target = targets[index];
+    const root = target?.image.manifests.at(-1);
+    if (result.status === 'failed' || target === undefined || root === undefined) return;
+    const counts = stats.get(repositoryKey(target.repository)) ?? { uploaded: 0, mounted: 0, present: 0 };
+    const image: PushedImage = {
       archive: source.file,
       source: target.source,
-      target: `${target.repository.domain}/${target.repository.path}${target.reference.includes(':') ? '@' : ':'}${target.reference}`,
-      digest,
+      target: result.target,
+      digest: root.digest,
       mediaType: root.mediaType,
       blobsUploaded: counts.uploaded,
       blobsMounted: counts.mounted,
       blobsPresent: counts.present,
     };
-    pushed.push(result);
-    events.onPushed?.(result);
-  }
+    pushed.push(image);
+    events.onPushed?.(image);
+  });
+  // Images pushed are listed; the first failure is what the push reports.
+  const failed = outcomes.find(({ result }) => result.status === 'failed');
+  if (failed !== undefined) throw failed.cause;
   return pushed;
 }
 
@@ -200,11 +179,6 @@ export function namedPlan(plan: ArchivePlan, name: string, origin: string): Arch
     );
   }
   return { ...plan, images: [{ ...only, names: [name] }] };
-}
-
-function uniqueRepositories(targets: readonly PushTarget[]): RepositoryRef[] {
-  const byKey = new Map(targets.map((target) => [repositoryKey(target.repository), target.repository]));
-  return [...byKey.values()];
 }
 
 function repositoryKey(repository: RepositoryRef): string {

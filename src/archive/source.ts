@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { open, readdir, realpath, stat } from 'node:fs/promises';
 import { join, posix, relative, sep } from 'node:path';
@@ -6,6 +5,7 @@ import { PassThrough, Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { extract as tarExtract } from 'tar-stream';
 import { MirrorhookError } from '../errors.js';
+import { type Decompressor, xzDecompressor } from './xz.js';
 
 /**
  * An image archive read as a sequence of files, never whole: a directory, or a tar that is plain, gzip- or
@@ -37,30 +37,6 @@ export interface ArchiveSource {
   forEach(visit: (entry: ArchiveEntry) => Promise<void>, wanted?: (path: string) => boolean, concurrency?: number): Promise<void>;
 }
 
-/** What spawns `xz -dc`; tests and machines without xz may pass their own. */
-export type Decompressor = (input: Readable) => { output: Readable; done: Promise<void> };
-
-/** Decompresses with an `xz` program (xz-utils), streaming; see docs/adr/0042-image-archives.md. */
-export const xzDecompressorFor = (binary: string): Decompressor => (input) => {
-  const child = spawn(binary, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const stderr: Buffer[] = [];
-  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-  pipeline(input, child.stdin, () => {
-    // a broken stdin shows up as xz's exit status
-  });
-  const done = new Promise<void>((resolve, reject) => {
-    child.once('error', (error) =>
-      reject(new MirrorhookError('MH_ARCHIVE_XZ', `cannot run xz (${(error as NodeJS.ErrnoException).code ?? error.message}); install xz-utils`)),
-    );
-    child.once('close', (code) => {
-      if (code === 0) resolve();
-      else reject(new Error(`xz: ${Buffer.concat(stderr).toString().trim().replace(/^xz: \(stdin\): /, '') || `exit status ${code}`}`));
-    });
-  });
-  return { output: child.stdout, done };
-};
-
-export const xzDecompressor: Decompressor = xzDecompressorFor('xz');
 
 export async function openArchive(file: string, decompressXz: Decompressor = xzDecompressor): Promise<ArchiveSource> {
   let info;

@@ -2,7 +2,7 @@
  * Progress of a copy run, folded from CopyEvents, and its text renderings: a bar per active image plus total
  * bytes/s for a terminal, one plain line per notable event otherwise. Pure: the clock is passed in.
  */
-import type { CopyEvent } from './executor.js';
+import type { CopyEvent } from './events.js';
 
 interface ImageProgress {
   readonly image: string;
