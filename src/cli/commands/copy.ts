@@ -18,6 +18,7 @@ import {
   writeJsonLine,
 } from '../command.js';
 import { parseRepository } from './ls.js';
+import { messageWithHint } from '../hints.js';
 
 /** Credentials and TLS of a source → mirror transfer: the flags copy and sync share. */
 export const copyAccessOptions = {
@@ -195,7 +196,7 @@ Examples:
             result.status,
             shortDigest(result.digest),
             formatBytes(result.bytes),
-            result.error === undefined ? result.warnings.join('; ') : `${result.error.code}: ${result.error.message}`,
+            result.error === undefined ? result.warnings.join('; ') : `${result.error.code}: ${messageWithHint('copy', result.error)}`,
           ]),
         ),
       );

@@ -6,6 +6,7 @@ import { parseShard, parseSource, shardCountVariable, shardFromEnvironment } fro
 import type { RepositorySyncReport } from '../../sync/run.js';
 import { type Command, commonOptions, formatTable, outputOption, parseCommandArgs, parseOutputFormat, writeJsonLine } from '../command.js';
 import { copyAccessOptions } from './copy.js';
+import { messageWithHint } from '../hints.js';
 
 const syncOptions = {
   ...commonOptions,
@@ -151,7 +152,7 @@ Examples:
         ),
       );
       for (const report of reports) {
-        for (const failure of report.failed) io.stdout.write(`${report.source}${failure.tag === undefined ? '' : `:${failure.tag}`}: ${failure.code}: ${failure.message}\n`);
+        for (const failure of report.failed) io.stdout.write(`${report.source}${failure.tag === undefined ? '' : `:${failure.tag}`}: ${failure.code}: ${messageWithHint('sync', failure)}\n`);
       }
       io.stdout.write(
         `${summary.repositories} repositories${shard === undefined ? '' : ` (shard ${shard.index}/${shard.count})`}: ${summary.matched} tags matched, ${summary.current} current, ` +
