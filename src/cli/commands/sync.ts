@@ -64,7 +64,7 @@ Examples:
     const mirror = parseMirrorRegistry(config.mirror.registry);
     // The registry client (undici) and the copy engine load only now: `sync --help` and bad usage answer without
     // them (ADR 0160).
-    const [{ createCopyClient, dockerConfigFile, resumableUploadAbove }, { googleRegistrySetup, repositoryRegistryPath }, { syncMirror }] = await Promise.all([
+    const [{ createCopyClient, resumableUploadAbove }, { googleRegistrySetup, repositoryRegistryPath }, { syncMirror }] = await Promise.all([
       import('../../copy/setup.js'),
       import('../../google/index.js'),
       import('../../sync/run.js'),
@@ -80,10 +80,10 @@ Examples:
       destinationHosts,
       sourceCredentials: values['src-creds'],
       destinationCredentials: values['dest-creds'],
-      authFile: dockerConfigFile(values.authfile, config.credentials),
+      config,
+      authFile: values.authfile,
       insecure: values.insecure === true,
-      destinationInsecure: config.mirror.insecure,
-      caFile: values['ca-file'] ?? (config.mirror.caFile === '' ? undefined : config.mirror.caFile),
+      caFile: values['ca-file'],
       sourceCaFile: values['src-ca-file'],
       fallbackProviders: [google.credentials],
       // Like copy: large layers upload in resumable chunks (the CronJob's memory limit leaves room for one).
