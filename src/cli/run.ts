@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { MirrorhookError, describeError, isMirrorhookError } from '../errors.js';
 import type { CommandIo } from './command.js';
 import { commands } from './commands/index.js';
+import { messageWithHint } from './hints.js';
 import { version } from '../version.js';
 
 export { version };
@@ -57,7 +58,7 @@ export async function runCli(argv: readonly string[], io: CommandIo): Promise<nu
     return await command.run(rest, io);
   } catch (error) {
     if (isMirrorhookError(error)) {
-      io.stderr.write(`mirrorhook ${command.name}: ${error.code}: ${error.message}\n`);
+      io.stderr.write(`mirrorhook ${command.name}: ${error.code}: ${messageWithHint(command.name, error)}\n`);
       return error.exit;
     }
     io.stderr.write(`mirrorhook ${command.name}: unexpected error (a bug; please report it): ${describeError(error)}\n`);

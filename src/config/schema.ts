@@ -1,17 +1,10 @@
 import { z } from 'zod';
 import { labelProblem, remoteRepositoryProblem } from '../google/repository.js';
+import { Layout } from '../mapping/map.js';
 import { attestorProblem, ruleKeyProblem } from '../policy/binauthz.js';
 import { namePatternProblem } from '../policy/pattern.js';
 import { tryParseReference } from '../reference/index.js';
 import { rangeProblem } from '../sync/semver.js';
-
-/** Where rewritten references point inside the mirror. See PRODUCT.md and docs/adr/0003-mirror-layouts.md. */
-export const Layout = {
-  hostPath: 'host-path',
-  path: 'path',
-  name: 'name',
-} as const;
-export type Layout = (typeof Layout)[keyof typeof Layout];
 
 export const SwapPolicy = { exists: 'exists', always: 'always' } as const;
 export type SwapPolicy = (typeof SwapPolicy)[keyof typeof SwapPolicy];

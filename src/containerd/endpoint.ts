@@ -1,4 +1,4 @@
-import type { Layout } from '../config/schema.js';
+import type { Layout } from '../mapping/map.js';
 import { MirrorhookError } from '../errors.js';
 import { type MirrorRegistry, encodeDomain } from '../mapping/index.js';
 

@@ -3,15 +3,15 @@
  * bytes did not hash to their digest, a manifest damaged in transit, a 5xx or 429 on an upload (whose streamed body
  * the transport cannot replay). Each attempt starts from scratch: a fresh GET, a fresh upload session.
  */
-import { isMirrorhookError } from '../errors.js';
+import { type ErrorCode, isMirrorhookError } from '../errors.js';
+import { isRegistryError } from '../registry/failure.js';
 
-const transientCodes = new Set(['MH_REGISTRY_UNREACHABLE', 'MH_REGISTRY_DIGEST_MISMATCH', 'MH_REGISTRY_HTTP', 'MH_REGISTRY_RATE_LIMITED']);
+const transientCodes: ReadonlySet<ErrorCode> = new Set(['MH_REGISTRY_UNREACHABLE', 'MH_REGISTRY_DIGEST_MISMATCH', 'MH_REGISTRY_RATE_LIMITED']);
 
+/** Decided on the registry's status and our error code, never on message text. */
 export function isTransient(error: unknown): boolean {
-  if (isMirrorhookError(error)) {
-    if (error.code === 'MH_REGISTRY_HTTP') return /HTTP 5\d\d/.test(error.message);
-    return transientCodes.has(error.code);
-  }
+  if (isRegistryError(error) && error.code === 'MH_REGISTRY_HTTP') return error.status >= 500;
+  if (isMirrorhookError(error)) return transientCodes.has(error.code);
   return true; // stream and socket errors from undici
 }
 

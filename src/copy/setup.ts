@@ -1,38 +1,61 @@
 /**
- * Builds the RegistryClient a copy runs with, from what a user gives: `user:pass` flags for the source and
- * destination hosts, a Docker config / `.dockerconfigjson` file (or the default Docker config), CA files and
- * `insecure`. The webhook's background copy builds its client here too, from the configuration's mirror block.
+ * The composition root for registry clients: every command and the webhook get theirs here, from the configuration
+ * and the command's overrides (flags), so `credentials.dockerConfig`, `mirror.caFile` and `mirror.insecure` mean one
+ * thing everywhere. Files (Docker config, CA files) are read once, when the settings are resolved; clients are then
+ * cheap to make (the webhook makes one per Pod whose pull secrets it uses).
  */
 import { readFile as readFileDefault } from 'node:fs/promises';
 import { MirrorhookError } from '../errors.js';
+import { parseMirrorRegistry } from '../mapping/mirror.js';
 import { RegistryClient, type RegistryClientOptions } from '../registry/client.js';
 import { type Credential, type CredentialProvider, chainProviders, dockerConfigCredentials, parseUserPass, staticProvider } from '../registry/credentials.js';
 import { type RegistryHostOptions, apiHost } from '../registry/transport.js';
 
-export interface CopyClientSettings {
+/** The configuration keys every registry client honours (validated by src/config). */
+export interface RegistryConfig {
+  readonly mirror: { readonly registry: string; readonly insecure: boolean; readonly caFile: string };
+  readonly credentials: { readonly dockerConfig: string };
+}
+
+export interface RegistrySettings {
   readonly env: NodeJS.ProcessEnv;
-  readonly sourceHosts: readonly string[];
-  readonly destinationHosts: readonly string[];
+  /**
+   * The configuration. The mirror's host gets `mirror.insecure` and `mirror.caFile` whatever role it plays (source,
+   * destination, the registry `ls` lists); `credentials.dockerConfig` is the Docker config unless `authFile` is given.
+   */
+  readonly config?: RegistryConfig | undefined;
+  readonly sourceHosts?: readonly string[];
+  readonly destinationHosts?: readonly string[];
   /** `user:password` for every source host. */
   readonly sourceCredentials?: string | undefined;
   /** `user:password` for every destination host. */
   readonly destinationCredentials?: string | undefined;
-  /** A Docker config.json or a Kubernetes `.dockerconfigjson`; default: `$DOCKER_CONFIG/config.json`. */
+  /** `--authfile`: a Docker config.json or a Kubernetes `.dockerconfigjson`, over `credentials.dockerConfig`. */
   readonly authFile?: string | undefined;
-  /** Plain HTTP to every registry of the run. */
-  readonly insecure?: boolean;
-  /** Plain HTTP to the destination hosts only (the configuration's `mirror.insecure`). */
-  readonly destinationInsecure?: boolean;
-  /** Extra CA (PEM file) for the destination hosts; also selects HTTPS on a loopback destination. */
+  /** `--insecure`: plain HTTP to every registry of the run. */
+  readonly insecure?: boolean | undefined;
+  /** `--ca-file`: extra CA (PEM file) for the destination hosts, over `mirror.caFile`; also selects HTTPS on loopback. */
   readonly caFile?: string | undefined;
-  /** Extra CA for the source hosts. */
+  /** Extra CA for the source hosts, over `mirror.caFile` when the mirror is a source. */
   readonly sourceCaFile?: string | undefined;
   /** More providers, asked before the flags and the Docker config (for example cloud access tokens). */
   readonly extraProviders?: readonly CredentialProvider[];
   /** Providers asked last, when neither the flags nor the Docker config know the host (Google ADC tokens). */
   readonly fallbackProviders?: readonly CredentialProvider[];
-  readonly clientOptions?: Omit<RegistryClientOptions, 'credentials' | 'hostOptions'>;
   readonly readFile?: (file: string) => Promise<string>;
+}
+
+export type ClientOptions = Omit<RegistryClientOptions, 'credentials' | 'hostOptions'>;
+
+/** Resolved registry settings: files read, providers chained; hands out clients that share them. */
+export interface RegistryClients {
+  /** A new client (its own pools and token cache); `extraProviders` are asked first (a Pod's pull secrets). */
+  client(options?: ClientOptions, extraProviders?: readonly CredentialProvider[]): RegistryClient;
+}
+
+/** The settings a copy, sync or push runs with, as in RegistrySettings, plus the client's own options. */
+export interface CopyClientSettings extends RegistrySettings {
+  readonly clientOptions?: ClientOptions;
 }
 
 /**
@@ -42,12 +65,12 @@ export interface CopyClientSettings {
 export const resumableUploadAbove = 64 * 1024 * 1024;
 
 /**
- * The Docker config file a command reads credentials from: `--authfile` when given, else the configuration's
+ * The Docker config file credentials are read from: `--authfile` when given, else the configuration's
  * `credentials.dockerConfig`, else undefined (the default `$DOCKER_CONFIG/config.json`). One rule for every command.
  */
-export function dockerConfigFile(authfile: string | undefined, credentials: { readonly dockerConfig: string }): string | undefined {
+export function dockerConfigFile(authfile: string | undefined, credentials: { readonly dockerConfig: string } | undefined): string | undefined {
   if (authfile !== undefined) return authfile;
-  return credentials.dockerConfig === '' ? undefined : credentials.dockerConfig;
+  return credentials === undefined || credentials.dockerConfig === '' ? undefined : credentials.dockerConfig;
 }
 
 /**
@@ -69,36 +92,56 @@ export async function readRegistryCa(
   return text;
 }
 
-export async function createCopyClient(settings: CopyClientSettings): Promise<RegistryClient> {
+/** Reads the files the settings name (a missing or broken one stops the start) and chains the credentials. */
+export async function resolveRegistrySettings(settings: RegistrySettings): Promise<RegistryClients> {
   const read = settings.readFile ?? ((file: string) => readFileDefault(file, 'utf8'));
-  const [destinationCa, sourceCa] = await Promise.all([readRegistryCa(settings.caFile, read), readRegistryCa(settings.sourceCaFile, read)]);
+  const config = settings.config;
+  const [destinationCa, sourceCa, mirrorCa] = await Promise.all([
+    readRegistryCa(settings.caFile, read),
+    readRegistryCa(settings.sourceCaFile, read),
+    readRegistryCa(config?.mirror.caFile, read),
+  ]);
+  const sourceHosts = settings.sourceHosts ?? [];
+  const destinationHosts = settings.destinationHosts ?? [];
+  const everyHostInsecure = settings.insecure === true;
   const hostOptions = new Map<string, RegistryHostOptions>();
   const setHost = (domain: string, ca: string | undefined, insecure: boolean): void => {
     const host = apiHost(domain);
     const current = hostOptions.get(host) ?? {};
     hostOptions.set(host, { ...current, ...(insecure ? { insecure: true } : {}), ...(ca === undefined ? {} : { ca }) });
   };
-  for (const host of settings.sourceHosts) setHost(host, sourceCa, settings.insecure === true);
-  for (const host of settings.destinationHosts) setHost(host, destinationCa, settings.insecure === true || settings.destinationInsecure === true);
+  // The mirror first, so a flag given for the run (a CA for its sources or destinations) wins over the configuration.
+  if (config !== undefined) setHost(parseMirrorRegistry(config.mirror.registry).domain, mirrorCa, config.mirror.insecure || everyHostInsecure);
+  for (const host of sourceHosts) setHost(host, sourceCa, everyHostInsecure);
+  for (const host of destinationHosts) setHost(host, destinationCa, everyHostInsecure);
 
   const fixed: Record<string, Credential> = {};
   if (settings.sourceCredentials !== undefined) {
     const credential = parseUserPass(settings.sourceCredentials, '--src-creds');
-    for (const host of settings.sourceHosts) fixed[host] = credential;
+    for (const host of sourceHosts) fixed[host] = credential;
   }
   if (settings.destinationCredentials !== undefined) {
     const credential = parseUserPass(settings.destinationCredentials, '--dest-creds');
-    for (const host of settings.destinationHosts) fixed[host] = credential;
+    for (const host of destinationHosts) fixed[host] = credential;
   }
-  const credentials = chainProviders(
+  const configured = chainProviders(
     ...(settings.extraProviders ?? []),
     staticProvider(fixed),
-    await dockerConfigCredentials({ env: settings.env, file: settings.authFile }),
+    await dockerConfigCredentials({ env: settings.env, file: dockerConfigFile(settings.authFile, config?.credentials) }),
     ...(settings.fallbackProviders ?? []),
   );
-  return new RegistryClient({
-    ...settings.clientOptions,
-    credentials,
-    hostOptions: (host) => hostOptions.get(host) ?? (settings.insecure ? { insecure: true } : {}),
-  });
+  const options = (host: string): RegistryHostOptions => hostOptions.get(apiHost(host)) ?? (everyHostInsecure ? { insecure: true } : {});
+  return {
+    client: (clientOptions = {}, extraProviders = []) =>
+      new RegistryClient({
+        ...clientOptions,
+        credentials: extraProviders.length === 0 ? configured : chainProviders(...extraProviders, configured),
+        hostOptions: options,
+      }),
+  };
+}
+
+/** One client from the settings: what a command that runs one copy, sync, push, pull or listing uses. */
+export async function createCopyClient(settings: CopyClientSettings): Promise<RegistryClient> {
+  return (await resolveRegistrySettings(settings)).client(settings.clientOptions);
 }

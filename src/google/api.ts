@@ -7,7 +7,7 @@
  */
 import type { ArtifactRegistryClient } from '@google-cloud/artifact-registry';
 import { MirrorhookError } from '../errors.js';
-import { type AccessTokenSource, cloudPlatformScope } from './credentials.js';
+import { type AccessTokenSource, cloudPlatformScope, noCredentials } from './credentials.js';
 
 /** What mirrorhook needs to know of a repository. */
 export interface RepositoryInfo {
@@ -94,12 +94,18 @@ export function artifactRegistryApi(options: RepositoryApiOptions = {}): Reposit
       const endpoint = options.endpoint === undefined ? {} : endpointOptions(options.endpoint);
       const { ArtifactRegistryClient } = await import('@google-cloud/artifact-registry');
       // The library takes any google-auth-library client; the narrow type keeps callers free to build one.
-      const authClient = options.auth === undefined ? undefined : ((await options.auth.getClient()) as never);
+      let authClient: Awaited<ReturnType<AccessTokenSource['getClient']>> | undefined;
+      try {
+        authClient = options.auth === undefined ? undefined : await options.auth.getClient();
+      } catch (error) {
+        // Finding no credentials fails here, before any API call: said as such, whatever the library's words.
+        throw new MirrorhookError('MH_GOOGLE_CREDENTIALS', noCredentials(error));
+      }
       return new ArtifactRegistryClient({
         fallback: true,
         scopes: [cloudPlatformScope],
         ...endpoint,
-        ...(authClient === undefined ? {} : { authClient }),
+        ...(authClient === undefined ? {} : { authClient: authClient as never }),
       });
     })();
     return client;
@@ -185,7 +191,6 @@ function apiError(error: unknown, what: string, role: string): ArtifactRegistryA
   if (error instanceof MirrorhookError) return new ArtifactRegistryApiError(undefined, `${what}: ${error.message}`);
   const status = statusOf(error);
   const message = messageOf(error);
-  if (/default credentials/i.test(message)) return new ArtifactRegistryApiError(status, `${what}: ${message}; set GOOGLE_APPLICATION_CREDENTIALS or run "gcloud auth application-default login"`);
   let hint = '';
   if (status === Status.permissionDenied) hint = `; the caller needs ${role} on the project or repository (and the Artifact Registry API enabled)`;
   if (status === Status.unauthenticated) hint = '; the access token was refused: check Application Default Credentials';

@@ -77,12 +77,19 @@ export function googleCredentialProvider(options: GoogleCredentialOptions = {}):
 async function accessTokenCredential(auth: AccessTokenSource, now: () => number): Promise<Credential> {
   let token: string | null | undefined;
   let expiry: number | null | undefined;
+  // Which step failed says what to do, not the library's wording: finding no credentials at all is told apart
+  // from credentials that were found and refused.
+  let client: Awaited<ReturnType<AccessTokenSource['getClient']>>;
   try {
-    const client = await auth.getClient();
+    client = await auth.getClient();
+  } catch (error) {
+    throw new MirrorhookError('MH_GOOGLE_CREDENTIALS', noCredentials(error));
+  }
+  try {
     token = (await client.getAccessToken()).token;
     expiry = client.credentials?.expiry_date;
   } catch (error) {
-    throw new MirrorhookError('MH_GOOGLE_CREDENTIALS', `${adcHint(error)}`);
+    throw new MirrorhookError('MH_GOOGLE_CREDENTIALS', `getting an access token from Application Default Credentials failed: ${firstLine(error)}`);
   }
   if (typeof token !== 'string' || token === '') {
     throw new MirrorhookError('MH_GOOGLE_CREDENTIALS', 'Application Default Credentials gave no access token');
@@ -100,13 +107,13 @@ async function accessTokenCredential(auth: AccessTokenSource, now: () => number)
   return { kind: 'basic', username: accessTokenUsername, password: token, expiresAt };
 }
 
-/** The library's message (it names the source that failed, never a secret) and what to do. */
-function adcHint(error: unknown): string {
-  const detail = describeError(error).split('\n')[0] ?? '';
-  if (/default credentials/i.test(detail)) {
-    return `no Application Default Credentials (${detail}); set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file, run "gcloud auth application-default login", or run with a service account (metadata server, GKE workload identity)`;
-  }
-  return `getting an access token from Application Default Credentials failed: ${detail}`;
+/** Application Default Credentials found nothing to use: the library's words (never a secret) and what to do. */
+export function noCredentials(error: unknown): string {
+  return `no Application Default Credentials (${firstLine(error)}); set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file, run "gcloud auth application-default login", or run with a service account (metadata server, GKE workload identity)`;
+}
+
+function firstLine(error: unknown): string {
+  return describeError(error).split('\n')[0] ?? '';
 }
 
 /** Checks that a `_json_key` is a service-account key; returns it trimmed. Never echoes its content. */

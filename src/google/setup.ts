@@ -10,7 +10,6 @@
  * Nothing Google is contacted until a Google host is used: a mirror elsewhere pays nothing.
  */
 import { readFile as readFileDefault } from 'node:fs/promises';
-import type { Config } from '../config/schema.js';
 import { MirrorhookError } from '../errors.js';
 import type { RepositoryRef } from '../registry/client.js';
 import type { CredentialProvider } from '../registry/credentials.js';
@@ -43,10 +42,16 @@ export interface GoogleRegistrySetup {
   close(): Promise<void>;
 }
 
-type MirrorBlock = Pick<Config['mirror'], 'createRepository' | 'repositoryDescription' | 'repositoryLabels' | 'googleJsonKeyFile'>;
+/** The `mirror:` keys that concern Artifact Registry (validated by src/config; absent means not used). */
+export interface GoogleMirrorSettings {
+  readonly createRepository?: boolean | undefined;
+  readonly repositoryDescription?: string | undefined;
+  readonly repositoryLabels?: Readonly<Record<string, string>> | undefined;
+  readonly googleJsonKeyFile?: string | undefined;
+}
 
 /** Reads `mirror.googleJsonKeyFile` (when set) and builds the credential provider, the API and the provisioner. */
-export async function googleRegistrySetup(mirror: MirrorBlock, options: GoogleSetupOptions): Promise<GoogleRegistrySetup> {
+export async function googleRegistrySetup(mirror: GoogleMirrorSettings, options: GoogleSetupOptions): Promise<GoogleRegistrySetup> {
   const read = options.readFile ?? ((file: string) => readFileDefault(file, 'utf8'));
   let jsonKey: string | undefined;
   if (mirror.googleJsonKeyFile !== undefined) {

@@ -1,5 +1,4 @@
 import { isIPv6 } from 'node:net';
-import type { Config, Layout } from '../config/schema.js';
 import { MirrorhookError } from '../errors.js';
 import {
   type ImageReference,
@@ -62,6 +61,25 @@ export interface DecisionRecord {
   readonly reason: string;
 }
 
+/** Where rewritten references point inside the mirror. See PRODUCT.md and docs/adr/0003-mirror-layouts.md. */
+export const Layout = {
+  hostPath: 'host-path',
+  path: 'path',
+  name: 'name',
+} as const;
+export type Layout = (typeof Layout)[keyof typeof Layout];
+
+/** The configuration the mapping reads (the `mirror:` and `sources:` blocks, validated by src/config). */
+export interface MappingSettings {
+  readonly mirror: {
+    readonly registry: string;
+    readonly layout: Layout;
+    /** Source host → the Artifact Registry remote repository serving it. */
+    readonly remotes?: Readonly<Record<string, string>> | undefined;
+  };
+  readonly sources: { readonly include: readonly string[]; readonly exclude: readonly string[] };
+}
+
 export interface Mapper {
   readonly mirror: MirrorRegistry;
   readonly layout: Layout;
@@ -71,7 +89,7 @@ export interface Mapper {
   isMirrored(reference: ImageReference): boolean;
 }
 
-export function createMapper(config: Pick<Config, 'mirror' | 'sources'>): Mapper {
+export function createMapper(config: MappingSettings): Mapper {
   const mirror = parseMirrorRegistry(config.mirror.registry);
   const layout = config.mirror.layout;
   const included = compileGlobs(config.sources.include);

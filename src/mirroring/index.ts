@@ -8,13 +8,11 @@ import type * as k8s from '@kubernetes/client-node';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/schema.js';
 import { copyImages } from '../copy/executor.js';
-import { dockerConfigFile, readRegistryCa } from '../copy/setup.js';
+import { resolveRegistrySettings } from '../copy/setup.js';
 import { MirrorhookError, describeError } from '../errors.js';
 import { googleRegistrySetup, repositoryRegistryPath } from '../google/index.js';
-import { parseMirrorRegistry } from '../mapping/index.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { formatReference } from '../reference/index.js';
-import { type CredentialProvider, RegistryClient, type RegistryHostOptions, chainProviders, dockerConfigCredentials } from '../registry/index.js';
 import { MirrorCatalog } from './catalog.js';
 import type { CopyEvents, CopyLeases, PullSecrets } from './cluster.js';
 import { type CopyJob, type CopyOutcome, CopyQueue } from './queue.js';
@@ -65,13 +63,6 @@ export async function clusterConfig(config: Config, env: NodeJS.ProcessEnv): Pro
 
 export async function createMirroring(config: Config, metrics: Metrics, log: FastifyBaseLogger, environment: MirroringEnvironment): Promise<MirroringRuntime> {
   const { env } = environment;
-  const mirror = parseMirrorRegistry(config.mirror.registry);
-  // Read and checked as the CLI does (a PEM certificate), so mirror.caFile means one thing everywhere.
-  const ca = await readRegistryCa(config.mirror.caFile);
-  const mirrorHost: RegistryHostOptions = { ...(config.mirror.insecure ? { insecure: true } : {}), ...(ca === undefined ? {} : { ca }) };
-  const hostOptions = (host: string): RegistryHostOptions => (host === mirror.domain ? mirrorHost : {});
-  // Read now: a missing or broken credentials.dockerConfig stops the start, not the first copy.
-  const dockerCredentials = await dockerConfigCredentials({ env, file: dockerConfigFile(undefined, config.credentials) });
   // Google hosts: ADC access tokens when the Docker config has nothing for them; Artifact Registry repositories
   // checked (created with mirror.createRepository) before the first copy into them. Inert for other mirrors.
   const google = await googleRegistrySetup(config.mirror, {
@@ -79,12 +70,14 @@ export async function createMirroring(config: Config, metrics: Metrics, log: Fas
     onCreated: (repository) => log.info({ repository: repositoryRegistryPath(repository) }, 'created the Artifact Registry repository'),
   });
   const prepareRepository = google.prepareRepository;
-  const baseCredentials = chainProviders(dockerCredentials, google.credentials);
+  // The clients every command builds, from the same function: mirror.caFile, mirror.insecure and
+  // credentials.dockerConfig mean one thing everywhere. Read now: a missing or broken file stops the start.
+  const registry = await resolveRegistrySettings({ env, config, fallbackProviders: [google.credentials] });
   // The catalog asks on the admission path's behalf: a mirror that does not answer must not be retried for long.
   // Aborted on shutdown once the copies' grace period is over: in-flight requests stop instead of holding the exit.
   const stopping = new AbortController();
   const signal = stopping.signal;
-  const client = new RegistryClient({ credentials: baseCredentials, hostOptions, prepareRepository, signal, retry: { attempts: 3, maxDelayMs: 2_000 } });
+  const client = registry.client({ prepareRepository, signal, retry: { attempts: 3, maxDelayMs: 2_000 } });
 
   const kubeConfig = 'kubeConfig' in environment ? environment.kubeConfig : await clusterConfig(config, env);
   let pullSecrets: PullSecrets | undefined;
@@ -120,8 +113,7 @@ export async function createMirroring(config: Config, metrics: Metrics, log: Fas
     let copyClient = client;
     if (job.origin !== undefined && pullSecrets !== undefined) {
       // The Pod's own pull secrets first; a client per such copy keeps their tokens apart from other Pods'.
-      const credentials: CredentialProvider = chainProviders(pullSecrets.providerFor(job.origin), baseCredentials);
-      copyClient = new RegistryClient({ credentials, hostOptions, prepareRepository, signal });
+      copyClient = registry.client({ prepareRepository, signal }, [pullSecrets.providerFor(job.origin)]);
     }
     try {
       const [result] = await copyImages(copyClient, [{ source: job.source, target: job.target }], { jobs: 4, signatures: true, signal });

@@ -1,4 +1,5 @@
 import { MirrorhookError } from '../errors.js';
+import { type LogEntry, readLogEntries } from '../google/log-export.js';
 
 /**
  * Exported Cloud Audit Log entries of Binary Authorization in dry-run. GKE records a Pod creation that the policy
@@ -60,40 +61,9 @@ export function readAuditLog(text: string, origin: string): AuditLogSummary {
   return summary;
 }
 
-/** Parses the file's text into entries: a JSON array, one object, or JSON lines. */
-export function parseLogEntries(text: string, origin: string): unknown[] {
-  const trimmed = text.trim();
-  if (trimmed === '') return [];
-  if (trimmed.startsWith('[')) {
-    try {
-      const value: unknown = JSON.parse(trimmed);
-      if (Array.isArray(value)) return value;
-    } catch (error) {
-      throw new MirrorhookError('MH_POLICY_AUDIT_LOG', `${origin} is not a JSON array of log entries: ${(error as Error).message}`);
-    }
-  }
-  const entries: unknown[] = [];
-  const lines = trimmed.split('\n');
-  // A single pretty-printed object is one entry, not lines.
-  if (trimmed.startsWith('{')) {
-    try {
-      return [JSON.parse(trimmed)];
-    } catch {
-      // JSON lines: parsed below, line by line.
-    }
-  }
-  lines.forEach((line, index) => {
-    if (line.trim() === '') return;
-    try {
-      entries.push(JSON.parse(line));
-    } catch (error) {
-      throw new MirrorhookError(
-        'MH_POLICY_AUDIT_LOG',
-        `${origin}:${index + 1} is not a JSON log entry (${(error as Error).message}); export with gcloud logging read --format=json`,
-      );
-    }
-  });
-  return entries;
+/** Parses the file's text into entries (google/log-export.ts, the reader every log export goes through). */
+export function parseLogEntries(text: string, origin: string): LogEntry[] {
+  return readLogEntries(text, origin, 'MH_POLICY_AUDIT_LOG');
 }
 
 /** Lists the images that violated the policy, most frequent first. */

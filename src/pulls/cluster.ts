@@ -97,5 +97,5 @@ async function watchOnce(
 }
 
 function isAbort(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'AbortError' || error.message.includes('aborted'));
+  return error instanceof Error && error.name === 'AbortError';
 }

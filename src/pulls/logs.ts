@@ -1,4 +1,5 @@
 import { MirrorhookError } from '../errors.js';
+import { readLogEntries } from '../google/log-export.js';
 import { type PullRecord, imageOfPullingMessage, toDate } from './events.js';
 
 export interface LogExport {
@@ -10,7 +11,7 @@ export interface LogExport {
 /**
  * Reads the export of the seed workflow's Cloud Logging query: `gcloud logging read --format=json` (a JSON array of
  * LogEntry objects whose `jsonPayload` is the Kubernetes Event), or BigQuery rows (`bq query --format=json`, a JSON
- * array, or one row per line) with `jsonPayload.message` — nested, or flattened as `jsonPayload_message` or
+ * array, or one row per line; read by google/log-export.ts, as every export is) with `jsonPayload.message` — nested, or flattened as `jsonPayload_message` or
  * `message`. Each entry with a `Pulling image "X"` message is one pull: Cloud Logging writes an entry per event
  * update, so counting entries counts pulls. Other entries are ignored, but an export with entries and not one
  * Pulling event is the wrong export (MH_PULLS_LOG_KIND), not "no pulls"; `[]` (nothing matched) is accepted.
@@ -19,7 +20,7 @@ export function parseLogExport(text: string, origin: string): LogExport {
   if (text.trim() === '') {
     throw new MirrorhookError('MH_PULLS_LOG_KIND', `${origin} is empty (gcloud prints [] when nothing matched); export with ${pullsExportCommand}`);
   }
-  const entries = parseEntries(text, origin);
+  const entries = readLogEntries(text, origin, 'MH_PULLS_LOG_FORMAT');
   const records: PullRecord[] = [];
   for (const entry of entries) {
     const record = recordOf(entry);
@@ -38,34 +39,6 @@ export function parseLogExport(text: string, origin: string): LogExport {
 
 /** The query that exports the right entries, for messages. */
 const pullsExportCommand = `gcloud logging read 'jsonPayload.reason="Pulling"' --format=json > pulls.json`;
-
-function parseEntries(text: string, origin: string): Record<string, unknown>[] {
-  const trimmed = text.trim();
-  if (trimmed === '') return [];
-  let values: unknown[];
-  if (trimmed.startsWith('[')) {
-    try {
-      values = JSON.parse(trimmed) as unknown[];
-    } catch (error) {
-      throw new MirrorhookError('MH_PULLS_LOG_FORMAT', `${origin}: not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  } else {
-    values = trimmed.split('\n').flatMap((line, index) => {
-      if (line.trim() === '') return [];
-      try {
-        return [JSON.parse(line) as unknown];
-      } catch {
-        throw new MirrorhookError('MH_PULLS_LOG_FORMAT', `${origin}:${index + 1}: not a JSON object (expected a JSON array or one JSON entry per line)`);
-      }
-    });
-  }
-  return values.map((value, index) => {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      throw new MirrorhookError('MH_PULLS_LOG_FORMAT', `${origin}: entry ${index + 1} is not a JSON object`);
-    }
-    return value as Record<string, unknown>;
-  });
-}
 
 function recordOf(entry: Record<string, unknown>): PullRecord | undefined {
   const payload = objectAt(entry, 'jsonPayload');

@@ -1,14 +1,14 @@
 /**
  * Per-host registry authentication, as RegistryClient uses it: the host's challenge, its credential (asked of the
  * provider once, again when it expires), and Bearer tokens cached per scope until they expire, one fetch per scope
- * set at a time. Challenge parsing and scopes are in auth.ts; the 401 round trip is RegistryClient's #send.
+ * set at a time. Challenge parsing and scopes are in auth.ts; the 401 round trip is RegistrySession's send (session.ts).
  */
 import { MirrorhookError } from '../errors.js';
-import type { RepositoryRef } from './client.js';
+import type { RepositoryRef } from './session.js';
 import type { Challenge } from './auth.js';
 import { scopesCover } from './auth.js';
 import { type Credential, type CredentialProvider, credentialHostKey } from './credentials.js';
-import { failWith } from './failure.js';
+import { RegistryError, failWith, parseErrorBody } from './failure.js';
 import { type HttpResponse, type RegistryTransport, apiHost, redact } from './transport.js';
 
 interface CachedToken {
@@ -114,8 +114,8 @@ export class HostAuthenticator {
       response = await this.#transport.send(realmHost, { method: 'GET', url: url.toString(), headers });
     }
     if (response.statusCode === 401 || response.statusCode === 403) {
-      await response.body.dump();
-      throw new MirrorhookError('MH_REGISTRY_UNAUTHORIZED', `the token server of ${host} (${redact(url.toString())}) refused ${credential === undefined ? 'an anonymous request' : 'the credentials'}`);
+      const text = await response.body.text().catch(() => '');
+      throw new RegistryError('MH_REGISTRY_UNAUTHORIZED', response.statusCode, parseErrorBody(text).codes, `the token server of ${host} (${redact(url.toString())}) refused ${credential === undefined ? 'an anonymous request' : 'the credentials'}`);
     }
     if (response.statusCode !== 200) return failWith(response, `token request to ${redact(url.toString())}`);
     const body = (await response.body.json()) as { token?: unknown; access_token?: unknown; expires_in?: unknown };

@@ -14,35 +14,23 @@
  * so one token serves a whole copy; a scope is added when the registry answers `insufficient_scope`).
  * Credentials come from the pluggable `credentials` provider, asked once per host (again once a credential's
  * `expiresAt` has passed). Every failure is a
- * MirrorhookError with an MH_REGISTRY_ code; 404s on HEAD are `undefined`, not errors.
+ * MirrorhookError with an MH_REGISTRY_ code (a RegistryError, with the status and the registry's error codes, when
+ * the registry answered with one); 404s on HEAD are `undefined`, not errors. The authenticated request is
+ * session.ts; tags, catalog and referrers are listing.ts; chunked uploads upload.ts.
  */
 import { type Readable, pipeline } from 'node:stream';
 import { MirrorhookError } from '../errors.js';
-import { type Access, mergeScopes, parseChallenge, repositoryScope } from './auth.js';
-import { HostAuthenticator } from './authenticator.js';
+import { repositoryScope } from './auth.js';
 import { type CredentialProvider, anonymousProvider } from './credentials.js';
 import { failWith } from './failure.js';
 import { digestWithAlgorithmOf, sha256Digest, verifyingStream } from './digest.js';
-import { type Descriptor, MediaType, type ParsedManifest, manifestAccept, parseManifest } from './manifest.js';
-import { parseRepositoryPage } from './repositories.js';
-import { nextPageUrl, parseTagPage } from './tags.js';
+import { getReferrers, listRepositories, listTags } from './listing.js';
+import { type Descriptor, type ParsedManifest, manifestAccept, parseManifest } from './manifest.js';
+import { RegistrySession, type RepositoryRef, drain, where } from './session.js';
 import { type BlobSource, BlobUploader, type UploadChannel, uploadLocation } from './upload.js';
-import {
-  type HttpRequest,
-  type HttpResponse,
-  RegistryTransport,
-  type TransportOptions,
-  apiHost,
-  headerValue,
-  redact,
-} from './transport.js';
+import { RegistryTransport, type TransportOptions, apiHost, headerValue } from './transport.js';
 
-export interface RepositoryRef {
-  /** Registry host as written in references (`docker.io`, `localhost:5000`). */
-  readonly domain: string;
-  /** Repository path (`library/nginx`). */
-  readonly path: string;
-}
+export type { RepositoryRef } from './session.js';
 
 export interface RegistryClientOptions extends TransportOptions {
   readonly credentials?: CredentialProvider;
@@ -84,11 +72,7 @@ export class RegistryClient {
   readonly transport: RegistryTransport;
   readonly #maxManifestBytes: number;
   readonly #uploader: BlobUploader;
-  readonly #now: () => number;
-  readonly #auth: HostAuthenticator;
-  readonly #pushRepos = new Set<string>();
-  readonly #prepareRepository: ((repo: RepositoryRef) => Promise<void>) | undefined;
-  readonly #prepared = new Map<string, Promise<void>>();
+  readonly #session: RegistrySession;
 
   constructor(options: RegistryClientOptions = {}) {
     this.transport = new RegistryTransport(options);
@@ -100,14 +84,16 @@ export class RegistryClient {
       maxResumes: 5,
       sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     });
-    this.#now = options.now ?? Date.now;
-    this.#auth = new HostAuthenticator(this.transport, options.credentials ?? anonymousProvider, this.#now);
-    this.#prepareRepository = options.prepareRepository;
+    this.#session = new RegistrySession(this.transport, {
+      credentials: options.credentials ?? anonymousProvider,
+      prepareRepository: options.prepareRepository,
+      now: options.now ?? Date.now,
+    });
   }
 
   /** Declares that we will write to `repo`: its tokens ask for pull+push from the start (one token, not two). */
   willPush(repo: RepositoryRef): void {
-    this.#pushRepos.add(`${apiHost(repo.domain)}/${repo.path}`);
+    this.#session.willPush(repo);
   }
 
   /** HTTP requests sent so far (all hosts, retries and token requests included). */
@@ -116,7 +102,7 @@ export class RegistryClient {
   }
 
   async headManifest(repo: RepositoryRef, reference: string): Promise<ManifestHead | undefined> {
-    const response = await this.#send(repo, 'pull', { method: 'HEAD', url: manifestPath(repo, reference), headers: { accept: manifestAccept } });
+    const response = await this.#session.send(repo, 'pull', { method: 'HEAD', url: manifestPath(repo, reference), headers: { accept: manifestAccept } });
     if (response.statusCode === 404) return await drain(response, undefined);
     if (response.statusCode !== 200) return failWith(response, `HEAD manifest ${where(repo, reference)}`);
     await response.body.dump();
@@ -141,7 +127,7 @@ export class RegistryClient {
         `${repo.domain} reports no pulls left${limit.windowSeconds === undefined ? '' : ` in its ${Math.round(limit.windowSeconds / 3600)} h window`}; authenticate or wait for the window to pass`,
       );
     }
-    const response = await this.#send(repo, 'pull', { method: 'GET', url: manifestPath(repo, reference), headers: { accept: manifestAccept } });
+    const response = await this.#session.send(repo, 'pull', { method: 'GET', url: manifestPath(repo, reference), headers: { accept: manifestAccept } });
     if (response.statusCode !== 200) return failWith(response, `GET manifest ${where(repo, reference)}`);
     const declared = Number(headerValue(response.headers, 'content-length') ?? '0');
     if (declared > this.#maxManifestBytes) {
@@ -166,7 +152,7 @@ export class RegistryClient {
   /** PUTs manifest bytes under a tag or digest; returns the digest, checked against the registry's answer. */
   async putManifest(repo: RepositoryRef, reference: string, bytes: Buffer, mediaType: string): Promise<string> {
     const digest = sha256Digest(bytes);
-    const response = await this.#send(repo, 'push', {
+    const response = await this.#session.send(repo, 'push', {
       method: 'PUT',
       url: manifestPath(repo, reference),
       headers: { 'content-type': mediaType },
@@ -183,7 +169,7 @@ export class RegistryClient {
 
   /** The blob's size when the repository has it, undefined when not. */
   async headBlob(repo: RepositoryRef, digest: string): Promise<number | undefined> {
-    const response = await this.#send(repo, 'pull', { method: 'HEAD', url: blobPath(repo, digest) });
+    const response = await this.#session.send(repo, 'pull', { method: 'HEAD', url: blobPath(repo, digest) });
     if (response.statusCode === 404) return drain(response, undefined);
     if (response.statusCode !== 200) return failWith(response, `HEAD blob ${where(repo, digest)}`);
     await response.body.dump();
@@ -196,7 +182,7 @@ export class RegistryClient {
    * length is wrong, so a consumer that commits on a clean end never commits bad bytes.
    */
   async getBlobStream(repo: RepositoryRef, digest: string, size?: number, onBytes?: (bytes: number) => void): Promise<Readable> {
-    const response = await this.#send(repo, 'pull', { method: 'GET', url: blobPath(repo, digest) });
+    const response = await this.#session.send(repo, 'pull', { method: 'GET', url: blobPath(repo, digest) });
     if (response.statusCode !== 200) return failWith(response, `GET blob ${where(repo, digest)}`);
     const verifier = verifyingStream(digest, size, `blob ${where(repo, digest)}`, onBytes);
     pipeline(response.body, verifier, () => {
@@ -218,7 +204,7 @@ export class RegistryClient {
    */
   async mountBlob(repo: RepositoryRef, digest: string, fromPath: string): Promise<MountResult> {
     const url = `/v2/${repo.path}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(fromPath)}`;
-    const response = await this.#send(repo, 'push', { method: 'POST', url, body: Buffer.alloc(0) }, [repositoryScope(fromPath, 'pull')]);
+    const response = await this.#session.send(repo, 'push', { method: 'POST', url, body: Buffer.alloc(0) }, [repositoryScope(fromPath, 'pull')]);
     if (response.statusCode === 201) return drain(response, { mounted: true });
     if (response.statusCode === 202) {
       await response.body.dump();
@@ -235,135 +221,37 @@ export class RegistryClient {
    * matched (the registry verifies `?digest=` on the final PUT; `source` streams verify too).
    */
   async uploadBlob(repo: RepositoryRef, source: BlobSource, digest: string, size: number, options: { session?: string } = {}): Promise<void> {
-    await this.#ensureChallenge(repo);
+    await this.#session.ensureChallenge(repo);
     const channel: UploadChannel = {
       host: apiHost(repo.domain),
       name: where(repo),
       apiPath: `/v2/${repo.path}`,
-      send: (request) => this.#send(repo, 'push', request),
+      send: (request) => this.#session.send(repo, 'push', request),
       fail: (response, what) => failWith(response, what),
     };
     await this.#uploader.upload(channel, source, digest, size, options.session);
   }
 
   /**
-   * Every tag of a repository, in the registry's order, following its `Link: <…>; rel="next"` pages. `pageSize`
-   * asks for pages of that many (`?n=`); without it the registry chooses. MH_REGISTRY_NOT_FOUND: no such repository.
+   * Every tag of a repository, in the registry's order, following its Link pages; `pageSize` asks for pages of
+   * that many. MH_REGISTRY_NOT_FOUND: no such repository.
    */
-  async listTags(repo: RepositoryRef, options: { readonly pageSize?: number } = {}): Promise<string[]> {
-    const tags: string[] = [];
-    const visited = new Set<string>();
-    let url: string | undefined = `/v2/${repo.path}/tags/list${options.pageSize === undefined ? '' : `?n=${options.pageSize}`}`;
-    while (url !== undefined) {
-      const response = await this.#send(repo, 'pull', { method: 'GET', url, headers: { accept: 'application/json' } });
-      if (response.statusCode !== 200) return failWith(response, `GET tags of ${where(repo)}`);
-      visited.add(response.url);
-      tags.push(...parseTagPage(await response.body.text(), `tags of ${where(repo)}`));
-      url = nextPageUrl(headerValue(response.headers, 'link'), response.url, `tags of ${where(repo)}`);
-      // A registry whose next page is one already read would keep us here for ever.
-      if (url !== undefined && visited.has(url)) throw new MirrorhookError('MH_REGISTRY_HTTP', `tags of ${where(repo)}: the next page is one already read (${redact(url)})`);
-    }
-    return tags;
+  listTags(repo: RepositoryRef, options: { readonly pageSize?: number } = {}): Promise<string[]> {
+    return listTags(this.#session, repo, options);
   }
 
-  /**
-   * OCI referrers of a manifest (signatures, SBOMs, attestations attached by `subject`). undefined when the
-   * registry has no referrers API; callers then look for the `sha256-<hex>` fallback tag.
-   */
-  async getReferrers(repo: RepositoryRef, digest: string): Promise<Descriptor[] | undefined> {
-    const response = await this.#send(repo, 'pull', { method: 'GET', url: `/v2/${repo.path}/referrers/${digest}`, headers: { accept: MediaType.ociIndex } });
-    if (response.statusCode === 404 || response.statusCode === 400 || response.statusCode === 405) return drain(response, undefined);
-    if (response.statusCode !== 200) return failWith(response, `GET referrers of ${where(repo, digest)}`);
-    const bytes = Buffer.from(await response.body.arrayBuffer());
-    const type = headerValue(response.headers, 'content-type') ?? '';
-    if (!type.startsWith(MediaType.ociIndex)) return undefined;
-    const parsed = parseManifest(bytes, MediaType.ociIndex, `referrers of ${where(repo, digest)}`);
-    return parsed.kind === 'index' ? [...parsed.manifests] : undefined;
+  /** OCI referrers of a manifest; undefined when the registry has no referrers API (use the `sha256-<hex>` tag). */
+  getReferrers(repo: RepositoryRef, digest: string): Promise<Descriptor[] | undefined> {
+    return getReferrers(this.#session, repo, digest);
   }
 
-  /**
-   * Every repository a registry lists (`GET /v2/_catalog`, following its Link pages), for `sync:` glob sources.
-   * Registries that keep their catalog to themselves (Docker Hub) answer 401/404: MH_REGISTRY_UNAUTHORIZED or _NOT_FOUND.
-   */
-  async listRepositories(domain: string): Promise<string[]> {
-    // An empty path: the token asks for registry:catalog:* alone, not for a repository.
-    const registry: RepositoryRef = { domain, path: '' };
-    const repositories: string[] = [];
-    const visited = new Set<string>();
-    let url: string | undefined = '/v2/_catalog';
-    while (url !== undefined) {
-      const response = await this.#send(registry, 'pull', { method: 'GET', url, headers: { accept: 'application/json' } }, ['registry:catalog:*']);
-      if (response.statusCode !== 200) return failWith(response, `GET the repository catalog of ${domain}`);
-      visited.add(response.url);
-      repositories.push(...parseRepositoryPage(await response.body.text(), `the repository catalog of ${domain}`));
-      url = nextPageUrl(headerValue(response.headers, 'link'), response.url, `the repository catalog of ${domain}`);
-      if (url !== undefined && visited.has(url)) throw new MirrorhookError('MH_REGISTRY_HTTP', `the repository catalog of ${domain}: the next page is one already read (${redact(url)})`);
-    }
-    return repositories;
+  /** Every repository a registry lists (`GET /v2/_catalog`), for `sync:` glob sources. */
+  listRepositories(domain: string): Promise<string[]> {
+    return listRepositories(this.#session, domain);
   }
 
   async close(): Promise<void> {
     await this.transport.close();
-  }
-
-  /** Runs `prepareRepository` once per repository; a failure is not remembered, so a later write tries again. */
-  #prepare(host: string, repo: RepositoryRef): Promise<void> {
-    const prepare = this.#prepareRepository;
-    if (prepare === undefined) return Promise.resolve();
-    const key = `${host}/${repo.path}`;
-    let ready = this.#prepared.get(key);
-    if (ready === undefined) {
-      ready = prepare(repo);
-      this.#prepared.set(key, ready);
-      ready.catch(() => this.#prepared.delete(key));
-    }
-    return ready;
-  }
-
-  /** Before streaming a body (which cannot be re-sent after a 401), learn how the host wants us to authenticate. */
-  async #ensureChallenge(repo: RepositoryRef): Promise<void> {
-    const host = apiHost(repo.domain);
-    const state = this.#auth.host(host);
-    if (state.probed) return;
-    const response = await this.transport.send(host, { method: 'GET', url: '/v2/' });
-    await response.body.dump();
-    if (response.statusCode === 401) state.challenge = parseChallenge(headerValue(response.headers, 'www-authenticate'));
-    state.probed = true;
-  }
-
-  /** Sends with authentication, answering one 401 challenge (new scheme, new token, or an added scope). */
-  async #send(repo: RepositoryRef, access: Access, httpRequest: HttpRequest, extraScopes: readonly string[] = []): Promise<HttpResponse> {
-    const host = apiHost(repo.domain);
-    const state = this.#auth.host(host);
-    const pushing = access === 'push' || this.#pushRepos.has(`${host}/${repo.path}`);
-    if (pushing) await this.#prepare(host, repo);
-    let scopes = mergeScopes([...(repo.path === '' ? [] : [repositoryScope(repo.path, pushing ? 'push' : 'pull')]), ...extraScopes]);
-    const replayable = httpRequest.body === undefined || Buffer.isBuffer(httpRequest.body);
-    let rejected: string | undefined;
-    for (let round = 0; ; round++) {
-      const authorization = await this.#auth.authorization(repo, state, scopes, rejected);
-      const headers = { ...httpRequest.headers, ...(authorization === undefined ? {} : { authorization }) };
-      const response = await this.transport.send(host, { ...httpRequest, headers });
-      if (response.statusCode !== 401) {
-        state.probed = true;
-        return response;
-      }
-      rejected = authorization;
-      const challenge = parseChallenge(headerValue(response.headers, 'www-authenticate'));
-      await response.body.dump();
-      const credential = await this.#auth.credential(host, state, repo.domain);
-      if (challenge === undefined || round > 0 || !replayable) {
-        throw new MirrorhookError(
-          'MH_REGISTRY_UNAUTHORIZED',
-          `${httpRequest.method} ${where(repo)}: ${credential === undefined ? `no credentials for ${repo.domain}: it needs some (a Docker config entry, credential flags, or a Pod's imagePullSecrets)` : `${repo.domain} rejected the credentials`}`,
-        );
-      }
-      if (challenge.scheme === 'bearer' && challenge.error === 'insufficient_scope' && challenge.scope !== undefined) {
-        scopes = mergeScopes([...scopes, challenge.scope]);
-      }
-      state.challenge = challenge;
-      state.probed = true;
-    }
   }
 
 }
@@ -374,15 +262,4 @@ function manifestPath(repo: RepositoryRef, reference: string): string {
 
 function blobPath(repo: RepositoryRef, digest: string): string {
   return `/v2/${repo.path}/blobs/${digest}`;
-}
-
-function where(repo: RepositoryRef, reference?: string): string {
-  const name = `${repo.domain}/${repo.path}`;
-  if (reference === undefined) return name;
-  return reference.includes(':') ? `${name}@${reference}` : `${name}:${reference}`;
-}
-
-async function drain<T>(response: HttpResponse, value: T): Promise<T> {
-  await response.body.dump();
-  return value;
 }

@@ -38,7 +38,7 @@ export function credentialHostKey(host: string): string {
   return key;
 }
 
-/** `user:password` as given to --src-creds / --dest-creds (the password may contain colons). */
+/** `user:password` as a credential flag takes it, `flag` naming it in errors (the password may contain colons). */
 export function parseUserPass(text: string, flag = 'credentials'): Credential {
   const colon = text.indexOf(':');
   if (colon <= 0) throw new MirrorhookError('MH_REGISTRY_CREDENTIALS', `${flag} must be user:password`);
@@ -206,7 +206,7 @@ export function dockerConfigProvider(options: DockerConfigProviderOptions): Cred
 }
 
 /**
- * The Docker config credentials a command runs with. A file the user named (`--authfile`,
+ * The Docker config credentials a command runs with. A file the user named (a flag, or the configuration's
  * `credentials.dockerConfig`) is read and parsed now, so that a missing or broken file stops the command at start
  * (exit 2) rather than when a registry first asks for credentials, perhaps never; the default file stays lazy
  * and optional.

@@ -1,9 +1,12 @@
 /**
- * The OCI distribution client. Start at `RegistryClient` (client.ts); credentials are pluggable providers
- * (credentials.ts); transport.ts holds connection pools, retries and the circuit breaker. See
+ * The OCI distribution client. Start at `RegistryClient` (client.ts: manifests and blobs); session.ts sends every
+ * request with authentication (authenticator.ts: credentials and tokens, from the pluggable providers of
+ * credentials.ts); listing.ts reads tags, catalogs and referrers; upload.ts chunked uploads; transport.ts holds
+ * connection pools, retries and the circuit breaker; failure.ts the typed RegistryError. See
  * docs/adr/0010-registry-client.md.
  */
 export { RegistryClient } from './client.js';
+export { RegistryError, isRegistryError } from './failure.js';
 export type { BlobSource, Manifest, ManifestHead, MountResult, RegistryClientOptions, RepositoryRef } from './client.js';
 export {
   anonymousProvider,

@@ -8,6 +8,7 @@
 import { type Readable } from 'node:stream';
 import { Agent, type Dispatcher, request } from 'undici';
 import { MirrorhookError } from '../errors.js';
+import { RegistryError } from './failure.js';
 import { registryScheme } from './scheme.js';
 
 export { apiHost, isLoopbackHost, registryScheme } from './scheme.js';
@@ -171,7 +172,7 @@ export class RegistryTransport {
           const delay = this.#retryDelay(response.headers, attempt);
           await response.body.dump();
           if (delay === undefined) {
-            throw new MirrorhookError('MH_REGISTRY_RATE_LIMITED', `${host} asks to wait longer than ${Math.round(this.#retry.maxRetryAfterMs / 1000)} s (Retry-After); try again later`);
+            throw new RegistryError('MH_REGISTRY_RATE_LIMITED', status, [], `${host} answered HTTP ${status} and asks to wait longer than ${Math.round(this.#retry.maxRetryAfterMs / 1000)} s (Retry-After); try again later`);
           }
           await this.#sleep(delay);
           continue;
@@ -298,7 +299,6 @@ export function isRetryableNetworkError(error: unknown): boolean {
   for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; depth++) {
     const code = (current as NodeJS.ErrnoException).code;
     if (code !== undefined && retryableCodes.has(code)) return true;
-    if (current.message === 'other side closed' || current.message.includes('socket hang up')) return true;
     current = current.cause;
   }
   return false;

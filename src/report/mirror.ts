@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema.js';
-import { createCopyClient, dockerConfigFile } from '../copy/setup.js';
+import { createCopyClient } from '../copy/setup.js';
 import { googleRegistrySetup } from '../google/index.js';
 import { parseMirrorRegistry } from '../mapping/index.js';
 import type { RegistryClient } from '../registry/client.js';
@@ -15,9 +15,7 @@ export async function copyClientForMirror(config: Config, env: NodeJS.ProcessEnv
     env,
     sourceHosts: [],
     destinationHosts: [mirror.domain],
-    destinationInsecure: config.mirror.insecure,
-    caFile: config.mirror.caFile === '' ? undefined : config.mirror.caFile,
-    authFile: dockerConfigFile(undefined, config.credentials),
+    config,
     fallbackProviders: [google.credentials],
     clientOptions: { signal, retry: { attempts: 3, maxDelayMs: 2_000 } },
   });

@@ -3,14 +3,26 @@
  * shard a repository belongs to, and what a pair of HEAD answers means. No network here; src/sync/run.ts asks.
  */
 import { createHash } from 'node:crypto';
-import type { Config } from '../config/schema.js';
 import { MirrorhookError } from '../errors.js';
 import { compileGlob } from '../mapping/glob.js';
 import { parseReference, repositoryName } from '../reference/index.js';
 import { type Version, compareVersions, parseRange, parseVersion, satisfies } from './semver.js';
 
-export type SyncEntry = Config['sync'][number];
-export type TagPolicy = SyncEntry['tags'];
+/** Which tags of a repository `sync` keeps; every rule given must hold (validated by src/config). */
+export interface TagPolicy {
+  readonly semver?: string | undefined;
+  readonly prereleases: boolean;
+  readonly regex?: { readonly include?: string | undefined; readonly exclude?: string | undefined } | undefined;
+  readonly latest?: number | undefined;
+}
+
+/** One `sync:` entry of the configuration. */
+export interface SyncEntry {
+  readonly source: string;
+  readonly tags: TagPolicy;
+  readonly platforms?: readonly string[] | undefined;
+  readonly signatures: boolean;
+}
 
 /** Cosign (`sha256-<hex>.sig|.att|.sbom`) and referrers fallback tags: they travel with their image, never alone. */
 const attachedTag = /^sha256-[0-9a-f]{64}(\.[a-z]+)?$/;

@@ -9,12 +9,11 @@
  *     digest the HEAD saw, so blobs shared between repositories are sent once and mounted after.
  * See docs/adr/0150-sync-tag-policies.md and 0151-sync-requests-and-shards.md.
  */
-import type { Config } from '../config/schema.js';
 import { type CopyEvent, copyImages } from '../copy/executor.js';
 import { Limiter } from '../copy/limiter.js';
 import type { CopyRequest } from '../copy/plan.js';
 import { isMirrorhookError } from '../errors.js';
-import { createMapper } from '../mapping/index.js';
+import { type MappingSettings, createMapper } from '../mapping/index.js';
 import type { RegistryClient, RepositoryRef } from '../registry/client.js';
 import { parsePlatform } from '../registry/manifest.js';
 import { creationTimes } from './created.js';
@@ -75,7 +74,7 @@ interface RepositoryState {
   readonly failed: SyncFailure[];
 }
 
-export async function syncMirror(client: RegistryClient, config: Pick<Config, 'mirror' | 'sources' | 'sync'>, options: SyncOptions = {}): Promise<RepositorySyncReport[]> {
+export async function syncMirror(client: RegistryClient, config: MappingSettings & { readonly sync: readonly SyncEntry[] }, options: SyncOptions = {}): Promise<RepositorySyncReport[]> {
   const jobs = options.jobs ?? 4;
   const { selected, failures } = await selectRepositories(client, config.sync);
   const shard = options.shard;

@@ -98,7 +98,7 @@ describe('reading archives made by skopeo', () => {
 
 describe('names and tools', () => {
   const mapper = createMapper({
-    mirror: { registry: 'air.example/ns', layout: 'host-path', insecure: false, caFile: '' },
+    mirror: { registry: 'air.example/ns', layout: 'host-path' },
     sources: { include: ['**'], exclude: [] },
   });
 

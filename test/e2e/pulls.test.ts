@@ -14,7 +14,7 @@ import { createNamespace, kubeConfig, kubeConfigPath, kubectl } from './harness.
 // (the same objects seen through two APIs), counted once each, and counted further while watching.
 
 const mirror = 'mirror.e2e.test/pulls';
-const mapper = createMapper({ mirror: { registry: mirror, layout: 'host-path', insecure: false, caFile: '' }, sources: { include: ['**'], exclude: [] } });
+const mapper = createMapper({ mirror: { registry: mirror, layout: 'host-path' }, sources: { include: ['**'], exclude: [] } });
 
 describe('pulls from cluster events', () => {
   let namespace: string;

@@ -67,7 +67,7 @@ describe('scan --cluster', () => {
   });
 
   it('lists every container of Pods and workload templates, scaled-to-zero and suspended ones too', async () => {
-    const mapper = createMapper({ mirror: { registry: mirror, layout: 'host-path', insecure: false, caFile: '' }, sources: { include: ['**'], exclude: [] } });
+    const mapper = createMapper({ mirror: { registry: mirror, layout: 'host-path' }, sources: { include: ['**'], exclude: [] } });
     const occurrences = inventoryFromObjects(await listWorkloads(kubeConfig()), mapper).filter((occurrence) => occurrence.namespace === namespace);
     expect(occurrences.map((occurrence) => [occurrence.kind, occurrence.name, occurrence.container, occurrence.source, occurrence.standing])).toEqual([
       ['CronJob', 'nightly', 'backup', 'registry.k8s.io/kubectl:v1.30.2', 'third-party'],

@@ -4,7 +4,7 @@ import type { CopyEvent, CopyResult } from '../../copy/executor.js';
 import { type CopyRequest, type RejectedLine, requestsForTags, requestsFromList } from '../../copy/plan.js';
 import { CopyProgress, formatBytes, plainLine, shortDigest } from '../../copy/progress.js';
 import { MirrorhookError } from '../../errors.js';
-import { createMapper, parseMirrorRegistry } from '../../mapping/index.js';
+import { createMapper } from '../../mapping/index.js';
 import { type ImageReference, parseReference } from '../../reference/index.js';
 import { type Platform, parsePlatform } from '../../registry/manifest.js';
 import {
@@ -18,6 +18,7 @@ import {
   writeJsonLine,
 } from '../command.js';
 import { parseRepository } from './ls.js';
+import { messageWithHint } from '../hints.js';
 
 /** Credentials and TLS of a source → mirror transfer: the flags copy and sync share. */
 export const copyAccessOptions = {
@@ -110,10 +111,9 @@ Examples:
       requests = [{ source: parseReference(positionals[0] ?? ''), target: parseReference(positionals[1] ?? '') }];
     }
 
-    const mirror = parseMirrorRegistry(config.mirror.registry);
     // The registry client (undici) and the copy engine load only once there is something to copy: `copy --help`
     // and bad usage answer without them (ADR 0160).
-    const [{ copyImages }, { createCopyClient, dockerConfigFile, resumableUploadAbove }, { googleRegistrySetup, repositoryRegistryPath }] = await Promise.all([
+    const [{ copyImages }, { createCopyClient, resumableUploadAbove }, { googleRegistrySetup, repositoryRegistryPath }] = await Promise.all([
       import('../../copy/executor.js'),
       import('../../copy/setup.js'),
       import('../../google/index.js'),
@@ -126,17 +126,16 @@ Examples:
     });
     const endpoints: readonly { readonly source: ImageReference; readonly target: ImageReference }[] = repositories === undefined ? requests : [repositories];
     const destinationHosts = [...new Set(endpoints.map((request) => request.target.domain))];
-    const usesMirror = destinationHosts.includes(mirror.domain);
     const client = await createCopyClient({
       env: io.env,
       sourceHosts: [...new Set(endpoints.map((request) => request.source.domain))],
       destinationHosts,
       sourceCredentials: values['src-creds'],
       destinationCredentials: values['dest-creds'],
-      authFile: dockerConfigFile(values.authfile, config.credentials),
+      config,
+      authFile: values.authfile,
       insecure: values.insecure === true,
-      destinationInsecure: usesMirror && config.mirror.insecure,
-      caFile: values['ca-file'] ?? (usesMirror && config.mirror.caFile !== '' ? config.mirror.caFile : undefined),
+      caFile: values['ca-file'],
       sourceCaFile: values['src-ca-file'],
       fallbackProviders: [google.credentials],
       clientOptions: { prepareRepository: google.prepareRepository, signal: io.stopSignal, chunkedAbove: resumableUploadAbove },
@@ -195,7 +194,7 @@ Examples:
             result.status,
             shortDigest(result.digest),
             formatBytes(result.bytes),
-            result.error === undefined ? result.warnings.join('; ') : `${result.error.code}: ${result.error.message}`,
+            result.error === undefined ? result.warnings.join('; ') : `${result.error.code}: ${messageWithHint('copy', result.error)}`,
           ]),
         ),
       );

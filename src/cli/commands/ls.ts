@@ -1,7 +1,6 @@
 import { loadConfig } from '../../config/load.js';
 import { MirrorhookError } from '../../errors.js';
 import { googleRegistrySetup } from '../../google/index.js';
-import { parseMirrorRegistry } from '../../mapping/index.js';
 import { type ImageReference, parseReference } from '../../reference/index.js';
 import { type Command, commonOptions, outputOption, parseCommandArgs, parseOutputFormat, writeJsonLine } from '../command.js';
 import { registryAccessOptions, userPass } from './push.js';
@@ -47,19 +46,19 @@ Examples:
     const repository = parseRepository(positionals[0] ?? '', 'REPO');
     const { config } = await loadConfig(values.config);
     const google = await googleRegistrySetup(config.mirror, { env: io.env });
-    // On the configured mirror's registry its TLS settings apply unless the flags say otherwise, as for copy.
-    const onMirror = repository.domain.toLowerCase() === parseMirrorRegistry(config.mirror.registry).domain.toLowerCase();
     // The registry client (undici) loads only now: `ls --help` and bad usage answer without it (ADR 0160).
-    const { createCopyClient, dockerConfigFile } = await import('../../copy/setup.js');
+    const { createCopyClient } = await import('../../copy/setup.js');
     const client = await createCopyClient({
       env: io.env,
       fallbackProviders: [google.credentials],
       sourceHosts: [repository.domain],
       destinationHosts: [],
       sourceCredentials: userPass(values.username, values.password),
-      authFile: dockerConfigFile(values.authfile, config.credentials),
-      insecure: values.insecure ?? (onMirror && config.mirror.insecure),
-      sourceCaFile: values['ca-file'] ?? (onMirror && config.mirror.caFile !== '' ? config.mirror.caFile : undefined),
+      // On the configured mirror's registry its TLS settings apply unless the flags say otherwise, as for copy.
+      config,
+      authFile: values.authfile,
+      insecure: values.insecure === true,
+      sourceCaFile: values['ca-file'],
     });
     let tags: string[];
     try {

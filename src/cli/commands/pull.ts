@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { loadConfig } from '../../config/load.js';
 import { MirrorhookError } from '../../errors.js';
 import { type ImageReference, parseReference } from '../../reference/index.js';
 import { type Command, commonOptions, stoppedError, formatTable, outputOption, parseCommandArgs, parseOutputFormat, writeJsonLine } from '../command.js';
@@ -21,7 +22,8 @@ Carry it across and run \`mirrorhook push FILE --to REGISTRY\`.
   --to-archive FILE   the archive to write
   -u, --username U    with --password: Basic credentials for the source registries
   -p, --password P
-  --authfile FILE     Docker config.json or a Kubernetes .dockerconfigjson (default ~/.docker/config.json)
+  --authfile FILE     Docker config.json or a Kubernetes .dockerconfigjson (default credentials.dockerConfig,
+                      else ~/.docker/config.json)
   --ca-file FILE      extra CA for the source registries' TLS
   --insecure          plain HTTP
   -o, --output FMT    text or json (one object per image)
@@ -51,13 +53,16 @@ Example:
     const hosts = [...new Set(references.map((reference) => reference.domain))];
     // The archive writer and the registry client (undici) loads only once there is work: `--help` and bad usage answer without it (ADR 0160).
     const [{ pullToArchive }, { createCopyClient }] = await Promise.all([import('../../archive/index.js'), import('../../copy/setup.js')]);
+    // The configuration's credentials.dockerConfig and mirror TLS settings apply as in every command.
+    const { config } = await loadConfig(values.config);
     const client = await createCopyClient({
       env: io.env,
+      config,
       sourceHosts: hosts,
       destinationHosts: [],
       sourceCredentials: userPass(values.username, values.password),
       authFile: values.authfile,
-      insecure: values.insecure ?? false,
+      insecure: values.insecure === true,
       sourceCaFile: values['ca-file'],
       clientOptions: { signal: io.stopSignal },
     });

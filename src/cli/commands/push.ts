@@ -83,14 +83,12 @@ Examples:
     // An Artifact Registry --to: ADC tokens when no credentials are given, the repository checked (or created).
     // The archive reader and the registry client (undici) load only once there is work: `--help` and bad usage
     // answer without them (ADR 0160).
-    const [{ openArchive, pushArchive }, { createCopyClient, dockerConfigFile }, { googleRegistrySetup }] = await Promise.all([
+    const [{ openArchive, pushArchive }, { createCopyClient }, { googleRegistrySetup }] = await Promise.all([
       import('../../archive/index.js'),
       import('../../copy/setup.js'),
       import('../../google/index.js'),
     ]);
     const google = await googleRegistrySetup(config.mirror, { env: io.env });
-    // Pushing into the configured mirror's registry: its TLS settings apply unless the flags say otherwise.
-    const intoMirror = to.domain.toLowerCase() === parseMirrorRegistry(config.mirror.registry).domain.toLowerCase();
     const client = await createCopyClient({
       env: io.env,
       fallbackProviders: [google.credentials],
@@ -98,9 +96,11 @@ Examples:
       sourceHosts: [],
       destinationHosts: [to.domain],
       destinationCredentials: userPass(values.username, values.password),
-      authFile: dockerConfigFile(values.authfile, config.credentials),
-      insecure: values.insecure ?? (intoMirror && config.mirror.insecure),
-      caFile: values['ca-file'] ?? (intoMirror && config.mirror.caFile !== '' ? config.mirror.caFile : undefined),
+      // Pushing into the configured mirror's registry: its TLS settings apply unless the flags say otherwise.
+      config,
+      authFile: values.authfile,
+      insecure: values.insecure === true,
+      caFile: values['ca-file'],
     });
     const rows: string[][] = [];
     try {

@@ -6,6 +6,7 @@ import { parseShard, parseSource, shardCountVariable, shardFromEnvironment } fro
 import type { RepositorySyncReport } from '../../sync/run.js';
 import { type Command, commonOptions, formatTable, outputOption, parseCommandArgs, parseOutputFormat, writeJsonLine } from '../command.js';
 import { copyAccessOptions } from './copy.js';
+import { messageWithHint } from '../hints.js';
 
 const syncOptions = {
   ...commonOptions,
@@ -63,7 +64,7 @@ Examples:
     const mirror = parseMirrorRegistry(config.mirror.registry);
     // The registry client (undici) and the copy engine load only now: `sync --help` and bad usage answer without
     // them (ADR 0160).
-    const [{ createCopyClient, dockerConfigFile, resumableUploadAbove }, { googleRegistrySetup, repositoryRegistryPath }, { syncMirror }] = await Promise.all([
+    const [{ createCopyClient, resumableUploadAbove }, { googleRegistrySetup, repositoryRegistryPath }, { syncMirror }] = await Promise.all([
       import('../../copy/setup.js'),
       import('../../google/index.js'),
       import('../../sync/run.js'),
@@ -79,10 +80,10 @@ Examples:
       destinationHosts,
       sourceCredentials: values['src-creds'],
       destinationCredentials: values['dest-creds'],
-      authFile: dockerConfigFile(values.authfile, config.credentials),
+      config,
+      authFile: values.authfile,
       insecure: values.insecure === true,
-      destinationInsecure: config.mirror.insecure,
-      caFile: values['ca-file'] ?? (config.mirror.caFile === '' ? undefined : config.mirror.caFile),
+      caFile: values['ca-file'],
       sourceCaFile: values['src-ca-file'],
       fallbackProviders: [google.credentials],
       // Like copy: large layers upload in resumable chunks (the CronJob's memory limit leaves room for one).
@@ -151,7 +152,7 @@ Examples:
         ),
       );
       for (const report of reports) {
-        for (const failure of report.failed) io.stdout.write(`${report.source}${failure.tag === undefined ? '' : `:${failure.tag}`}: ${failure.code}: ${failure.message}\n`);
+        for (const failure of report.failed) io.stdout.write(`${report.source}${failure.tag === undefined ? '' : `:${failure.tag}`}: ${failure.code}: ${messageWithHint('sync', failure)}\n`);
       }
       io.stdout.write(
         `${summary.repositories} repositories${shard === undefined ? '' : ` (shard ${shard.index}/${shard.count})`}: ${summary.matched} tags matched, ${summary.current} current, ` +
