@@ -50,7 +50,7 @@ describe('pull on the transfer engine', () => {
     expect(pulled).toMatchObject([{ reference: `${source.host}/team/nested:1`, digest: outerDigest, mediaType: MediaType.ociIndex, blobs: inner.blobs.length }]);
     expect((await readdir(dir)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
 
-    const mapper = createMapper({ mirror: { registry: `${target.host}/carried`, layout: 'path', insecure: true, caFile: '' }, sources: { include: ['**'], exclude: [] } });
+    const mapper = createMapper({ mirror: { registry: `${target.host}/carried`, layout: 'path' }, sources: { include: ['**'], exclude: [] } });
     const [pushed] = await pushArchive(await openArchive(archive), client, mapper);
     expect(pushed).toMatchObject({ target: `${target.host}/carried/team/nested:1`, digest: outerDigest, blobsUploaded: inner.blobs.length });
     const carried = { domain: target.host, path: 'carried/team/nested' };

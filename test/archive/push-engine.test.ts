@@ -56,7 +56,7 @@ describe('push on the transfer engine', () => {
     };
     try {
       const mapper = createMapper({
-        mirror: { registry: `${host}/${namespace}`, layout: 'host-path', insecure: true, caFile: '' },
+        mirror: { registry: `${host}/${namespace}`, layout: 'host-path' },
         sources: { include: ['**'], exclude: [] },
       });
       const pushed = await pushArchive(await openArchive(layoutTar), client, mapper);
