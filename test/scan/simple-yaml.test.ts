@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { type Node, isMap, isScalar, isSeq, parseAllDocuments } from 'yaml';
 import { extractKubernetesComposed } from '../../src/scan/kubernetes/extract.js';
 import { extractKubernetesSimple } from '../../src/scan/kubernetes/extract-simple.js';
-import { ScalarForm, type SimpleNode, readSimple, scalarValue } from '../../src/scan/simple-yaml.js';
+import { ScalarForm, type SimpleNode, readSimple, scalarValue } from '../../src/scan/simple-yaml/index.js';
 import { manifests } from './manifest-arbitrary.js';
 
 /** A tree both readers can be compared on: keys, offsets `yaml` gives, string values (not computed for opaque ones). */

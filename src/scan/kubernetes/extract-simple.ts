@@ -1,4 +1,4 @@
-import { type SimpleMap, type SimpleNode, ScalarForm, readSimple, scalarValue, simpleGet } from '../simple-yaml.js';
+import { type SimpleMap, type SimpleNode, ScalarForm, readSimple, scalarValue, simpleGet } from '../simple-yaml/index.js';
 import type { ExtractResult, Finding } from '../types.js';
 import { textSpan } from '../yaml.js';
 import { type Owner, containerListKeys, groupKeys, mayHoldPipelines, referenceFinding } from './containers.js';

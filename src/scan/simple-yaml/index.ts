@@ -5,41 +5,31 @@
  * (answers undefined) everything else and everything the `yaml` package could read differently or call an error:
  * anchors, aliases, tags, merge keys, directives, scalars over several lines, tabs, CR line ends, unexpected
  * indentation. The caller then reads the file with the `yaml` package, so a refusal costs time, never a result
- * (ADR 0190).
+ * (ADR 0190). Block structure here; flow collections in flow.ts.
  */
 
-export type SimpleNode = SimpleMap | SimpleSeq | SimpleScalar;
+import { FlowReader } from './flow.js';
+import {
+  type SimpleMap,
+  type SimpleNode,
+  type SimpleScalar,
+  type SimpleSeq,
+  Refused,
+  ScalarForm,
+  colon,
+  dash,
+  hash,
+  newline,
+  plainForm,
+  quotedEnd,
+  quotedForm,
+  refuse,
+  reservedStart,
+  scalarValue,
+  space,
+} from './nodes.js';
 
-/** A map; keys as written (first one wins, as `yaml` reads duplicates with `uniqueKeys: false`). */
-export interface SimpleMap {
-  readonly kind: 'map';
-  readonly keys: string[];
-  readonly values: (SimpleNode | null)[];
-}
-
-export interface SimpleSeq {
-  readonly kind: 'seq';
-  readonly items: (SimpleNode | null)[];
-}
-
-/** How a scalar is written, which decides its value; `opaque` values (block scalars, escapes) are never computed. */
-export const ScalarForm = { plain: 0, notString: 1, double: 2, single: 3, singleEscaped: 4, opaque: 5 } as const;
-export type ScalarForm = (typeof ScalarForm)[keyof typeof ScalarForm];
-
-/** A scalar: [start, end) are the offsets `yaml` gives as its range (quotes included). */
-export interface SimpleScalar {
-  readonly kind: 'scalar';
-  readonly start: number;
-  readonly end: number;
-  readonly form: ScalarForm;
-}
-
-/** Thrown inside a reading when the text leaves the subset; `readSimple` turns it into undefined. */
-class Refused extends Error {}
-
-function refuse(): never {
-  throw new Refused('outside the simple YAML subset');
-}
+export { ScalarForm, type SimpleMap, type SimpleNode, type SimpleScalar, type SimpleSeq, scalarValue, simpleGet } from './nodes.js';
 
 /**
  * Runs `read` over the documents of `text` (each one's root node, null when empty), or answers undefined when the
@@ -55,46 +45,6 @@ export function readSimple<T>(text: string, read: (documents: readonly (SimpleNo
     throw error;
   }
 }
-
-/** The string value of a scalar, or undefined when it is not a string (null, a number, a boolean). */
-export function scalarValue(text: string, scalar: SimpleScalar): string | undefined {
-  switch (scalar.form) {
-    case ScalarForm.plain:
-      return text.slice(scalar.start, scalar.end);
-    case ScalarForm.double:
-    case ScalarForm.single:
-      return text.slice(scalar.start + 1, scalar.end - 1);
-    case ScalarForm.singleEscaped:
-      return text.slice(scalar.start + 1, scalar.end - 1).replaceAll("''", "'");
-    case ScalarForm.notString:
-      return undefined;
-    default:
-      return refuse();
-  }
-}
-
-/** The value under `key`: the first entry with that key. */
-export function simpleGet(map: SimpleMap, key: string): SimpleNode | null | undefined {
-  const index = map.keys.indexOf(key);
-  return index === -1 ? undefined : map.values[index];
-}
-
-/** What the core schema of YAML 1.2 (the `yaml` default) reads as null, a boolean or a number, not as a string. */
-const notStringPattern =
-  /^(?:~|[Nn]ull|NULL|[Tt]rue|TRUE|[Ff]alse|FALSE|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?)?$/;
-
-const space = 32;
-const newline = 10;
-const hash = 35;
-const dash = 45;
-const colon = 58;
-/** Characters a plain scalar or a plain key may not start with (the quotes and flow openers are read apart). */
-const reservedStart = new Set([...'&*!?%@`|>#,]}:'].map((character) => character.charCodeAt(0)));
-/** The escapes of a double-quoted scalar that `yaml` reads without an error (`\\U` is left out: it can overflow). */
-const validEscape = /\\(?:[0abefnrtvN_LP "/\\]|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4})/g;
-/** The key of a map entry whose key is a collection: no text holds a NUL (`readSimple` refuses it), no lookup matches. */
-const collectionKey = '\u0000';
-const flowEnd = new Set([...',[]{}'].map((character) => character.charCodeAt(0)));
 
 class Reader {
   /** Start of the current content line, its end (a newline or the text's end), its indentation (-1: none left). */
@@ -211,11 +161,11 @@ class Reader {
     const first = text.charCodeAt(start);
     let colonAt: number;
     if (first === 34 || first === 39) {
-      const end = this.quotedEnd(start);
+      const end = quotedEnd(text, start);
       if (end === -1) return -1;
       const afterQuote = this.skipSpaces(end);
       if (text.charCodeAt(afterQuote) !== colon || !this.endsToken(afterQuote + 1)) return -1;
-      const form = this.quotedForm(start, end);
+      const form = quotedForm(text, start, end);
       if (form === ScalarForm.opaque) refuse();
       this.key = scalarValue(text, { kind: 'scalar', start, end, form }) ?? '';
       colonAt = afterQuote;
@@ -281,12 +231,12 @@ class Reader {
     let end: number;
     if (first === 124 || first === 62) return this.blockScalar(start, parentIndent);
     if (first === 34 || first === 39) {
-      end = this.quotedEnd(start);
+      end = quotedEnd(text, start);
       if (end === -1) refuse();
-      node = { kind: 'scalar', start, end, form: this.quotedForm(start, end) };
+      node = { kind: 'scalar', start, end, form: quotedForm(text, start, end) };
     } else if (first === 91 || first === 123) {
       if (parentIndent === -1) return this.wholeFlow(start);
-      [node, end] = this.flowNode(start, false);
+      [node, end] = new FlowReader(text, false).node(start);
     } else {
       if (reservedStart.has(first) || (first === dash && !this.isPlainDash(start))) refuse();
       // `a: b: c` is an error in YAML; `- a: b` was read as a map before coming here.
@@ -332,163 +282,13 @@ class Reader {
     return { kind: 'scalar', start, end: start, form: ScalarForm.opaque };
   }
 
-  /** The offset after the closing quote of a quoted scalar at `start`, on its line; -1 when it does not close there. */
-  private quotedEnd(start: number): number {
-    const text = this.text;
-    const quote = text.charCodeAt(start);
-    for (let index = start + 1; index < this.lineEnd; index += 1) {
-      const character = text.charCodeAt(index);
-      if (character === newline) return -1;
-      if (quote === 34 && character === 92) index += 1;
-      else if (character === quote) {
-        if (quote === 39 && text.charCodeAt(index + 1) === 39) index += 1;
-        else return index + 1;
-      }
-    }
-    return -1;
-  }
-
-  private quotedForm(start: number, end: number): ScalarForm {
-    const inner = this.text.slice(start + 1, end - 1);
-    if (this.text.charCodeAt(start) === 34) {
-      if (!inner.includes('\\')) return ScalarForm.double;
-      // An escape `yaml` does not know is an error there.
-      if (inner.replace(validEscape, '').includes('\\')) refuse();
-      return ScalarForm.opaque;
-    }
-    return inner.includes("''") ? ScalarForm.singleEscaped : ScalarForm.single;
-  }
-
   /** A document that is one flow collection over any number of lines (a JSON file); nothing may follow it. */
   private wholeFlow(start: number): SimpleNode {
-    this.lineEnd = this.text.length;
-    const [node, end] = this.flowNode(start, true);
-    if (this.skipFlow(end, true) !== this.text.length) refuse();
+    const flow = new FlowReader(this.text, true);
+    const [node, end] = flow.node(start);
+    if (flow.skip(end) !== this.text.length) refuse();
     this.pos = this.text.length;
     this.indent = -1;
     return node;
   }
-
-  /** Skips spaces and comments, and line breaks when `lines`; refuses a document marker inside a collection. */
-  private skipFlow(from: number, lines: boolean): number {
-    const text = this.text;
-    let index = from;
-    for (;;) {
-      const character = text.charCodeAt(index);
-      if (character === space) index += 1;
-      else if (character === newline && lines) {
-        index += 1;
-        if (text.startsWith('---', index) || text.startsWith('...', index)) refuse();
-      } else if (character === hash && lines && (index === 0 || text.charCodeAt(index - 1) === space || text.charCodeAt(index - 1) === newline)) {
-        const end = text.indexOf('\n', index);
-        index = end === -1 ? text.length : end;
-      } else return index;
-    }
-  }
-
-  private flowNode(start: number, lines: boolean): [SimpleNode, number] {
-    const text = this.text;
-    const first = text.charCodeAt(start);
-    if (first === 123 || first === 91) return this.flowCollection(start, lines);
-    if (first === 34 || first === 39) {
-      const end = this.quotedEnd(start);
-      if (end === -1) refuse();
-      return [{ kind: 'scalar', start, end, form: this.quotedForm(start, end) }, end];
-    }
-    if (reservedStart.has(first) || Number.isNaN(first) || first === newline) refuse();
-    if (first === dash) {
-      // `-v` is a plain scalar; `- ` and `-,` are not.
-      const next = text.charCodeAt(start + 1);
-      if (next === space || next === newline || flowEnd.has(next) || Number.isNaN(next)) refuse();
-    }
-    let index = start;
-    for (; index < text.length; index += 1) {
-      const character = text.charCodeAt(index);
-      if (character === newline || flowEnd.has(character)) break;
-      if (character === colon) {
-        const next = text.charCodeAt(index + 1);
-        if (next === space || next === newline || flowEnd.has(next) || Number.isNaN(next)) break;
-      }
-      if (character === hash && text.charCodeAt(index - 1) === space) break;
-    }
-    let end = index;
-    while (text.charCodeAt(end - 1) === space) end -= 1;
-    return [{ kind: 'scalar', start, end, form: plainForm(text, start, end) }, index];
-  }
-
-  /** A `{…}` or `[…]` at `start`; entries need a value (`{a, b}` and `[a: b]` are refused), a trailing comma is fine. */
-  private flowCollection(start: number, lines: boolean): [SimpleNode, number] {
-    const text = this.text;
-    const isMap = text.charCodeAt(start) === 123;
-    const close = isMap ? 125 : 93;
-    const keys: string[] = [];
-    const values: (SimpleNode | null)[] = [];
-    let index = this.skipFlow(start + 1, lines);
-    while (text.charCodeAt(index) !== close) {
-      if (isMap) {
-        const [key, afterKey] = this.flowNode(index, lines);
-        index = this.skipSpacesOnly(afterKey);
-        const character = text.charCodeAt(index);
-        // An entry without a value (`{a, b}`), and a Go template read as YAML: `{{ include "x" . }}` is a map whose
-        // key is a map; no lookup matches such a key.
-        if (character === 44 || character === close) {
-          keys.push(key.kind === 'scalar' ? this.flowKey(key) : collectionKey);
-          values.push(null);
-          index = this.afterEntry(index, close, lines);
-          continue;
-        }
-        if (key.kind !== 'scalar' || character !== colon) refuse();
-        const name = this.flowKey(key);
-        const next = text.charCodeAt(index + 1);
-        if (key.form === ScalarForm.plain && next !== space && next !== newline) refuse();
-        index = this.skipFlow(index + 1, lines);
-        keys.push(name);
-        const valueStart = text.charCodeAt(index);
-        if (valueStart === 44 || valueStart === close) values.push(null);
-        else {
-          const [value, afterValue] = this.flowNode(index, lines);
-          values.push(value);
-          index = this.skipFlow(afterValue, lines);
-        }
-      } else {
-        const [item, afterItem] = this.flowNode(index, lines);
-        values.push(item);
-        index = this.skipFlow(afterItem, lines);
-        if (text.charCodeAt(index) === colon) refuse();
-      }
-      index = this.afterEntry(index, close, lines);
-    }
-    const node: SimpleNode = isMap ? { kind: 'map', keys, values } : { kind: 'seq', items: values };
-    return [node, index + 1];
-  }
-
-  /** After an entry of a flow collection: past its comma, or at its closing bracket. */
-  private afterEntry(index: number, close: number, lines: boolean): number {
-    const character = this.text.charCodeAt(index);
-    if (character === 44) return this.skipFlow(index + 1, lines);
-    if (character !== close) refuse();
-    return index;
-  }
-
-  /** A flow map's scalar key as lookups see it; a merge key, or a plain key with a colon, is refused. */
-  private flowKey(key: SimpleScalar): string {
-    if (key.form === ScalarForm.opaque) refuse();
-    const name = scalarValue(this.text, key) ?? this.text.slice(key.start, key.end);
-    if (name === '<<' || (key.form === ScalarForm.plain && name.includes(':'))) refuse();
-    return name;
-  }
-
-  private skipSpacesOnly(from: number): number {
-    let index = from;
-    while (this.text.charCodeAt(index) === space) index += 1;
-    return index;
-  }
-}
-
-/** Only these can start a plain scalar the core schema does not read as a string. */
-const notStringStart = new Set([...'~nNtTfF0123456789+-.'].map((character) => character.charCodeAt(0)));
-
-function plainForm(text: string, start: number, end: number): ScalarForm {
-  if (start < end && !notStringStart.has(text.charCodeAt(start))) return ScalarForm.plain;
-  return notStringPattern.test(text.slice(start, end)) ? ScalarForm.notString : ScalarForm.plain;
 }
