@@ -1,7 +1,7 @@
 import { type Dirent, type Stats, closeSync, fstatSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { join, normalize } from 'node:path';
 import { MirrorhookError } from '../errors.js';
-import type { Mapper } from '../mapping/index.js';
+import type { Decision, Mapper } from '../mapping/index.js';
 import { applyBuilt } from './built.js';
 import { formatFor } from './formats.js';
 import { type Chart, addRendered, chartFormatFor, readChart } from './helm/chart.js';
@@ -71,9 +71,28 @@ export function scanPaths(paths: readonly string[], mapper: Mapper, fs: ScanFile
     if (stats.isDirectory()) walk(file, fs, candidates, charts);
     else candidates.push(file);
   }
-  const scans = candidates.map((candidate) => scanFile(candidate, mapper, fs, chartFormatFor(candidate, charts)));
-  const withCharts = charts.length === 0 ? scans : addRendered(scans, charts, mapper);
+  const remembering = rememberingDecisions(mapper);
+  const scans = candidates.map((candidate) => scanFile(candidate, remembering, fs, chartFormatFor(candidate, charts)));
+  const withCharts = charts.length === 0 ? scans : addRendered(scans, charts, remembering);
   return { files: applyBuilt(applyKustomizeOverrides(withCharts)), filesRead: scans.filter((scan) => scan.format !== undefined).length };
+}
+
+/** The mapper, deciding each distinct reference once: a tree names the same few hundred images thousands of times. */
+function rememberingDecisions(mapper: Mapper): Mapper {
+  const decisions = new Map<string, Decision>();
+  return {
+    mirror: mapper.mirror,
+    layout: mapper.layout,
+    isMirrored: (reference) => mapper.isMirrored(reference),
+    decide: (input) => {
+      let decision = decisions.get(input);
+      if (decision === undefined) {
+        decision = mapper.decide(input);
+        decisions.set(input, decision);
+      }
+      return decision;
+    },
+  };
 }
 
 function walk(folder: string, fs: ScanFileSystem, into: string[], charts: Chart[]): void {

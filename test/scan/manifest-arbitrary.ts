@@ -20,7 +20,7 @@ function node(depth: number): fc.Arbitrary<Render> {
   const literal = fc.constantFrom('|', '>-', '|+').map((header): Render => (indent) => ` ${header}\n${' '.repeat(indent)}containers:\n${' '.repeat(indent + 2)}- image: x\n`);
   if (depth === 0) return fc.oneof(scalar, flow, literal);
   const child = node(depth - 1);
-  const key = fc.constantFrom('containers', 'image', 'name', 'kind', 'spec', 'initContainers', 'metadata', 'apiVersion', 'volumes', 'reference', 'a');
+  const key = fc.constantFrom('containers', 'services', 'image', 'name', 'kind', 'spec', 'initContainers', 'metadata', 'apiVersion', 'volumes', 'reference', 'a');
   const map = fc
     .array(fc.tuple(key, child), { minLength: 1, maxLength: 4 })
     .map((entries): Render => (indent) => `\n${entries.map(([name, render]) => `${' '.repeat(indent)}${name}:${render(indent + 2)}`).join('')}`);

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Node, isMap, isScalar, isSeq, parseAllDocuments } from 'yaml';
+import { extractCompose, extractComposeComposed } from '../../src/scan/compose/extract.js';
 import { extractKubernetesComposed } from '../../src/scan/kubernetes/extract.js';
 import { extractKubernetesSimple } from '../../src/scan/kubernetes/extract-simple.js';
 import { ScalarForm, type SimpleNode, readSimple, scalarValue } from '../../src/scan/simple-yaml/index.js';
@@ -39,6 +40,7 @@ function agrees(text: string): boolean {
   expect(simple.filter((shape) => shape !== null)).toEqual(list.map((document) => composedShape(document.contents as Node, text)).filter((shape) => shape !== null));
   const findings = extractKubernetesSimple(text);
   if (findings !== undefined) expect(findings).toEqual(extractKubernetesComposed(text));
+  expect(extractCompose(text)).toEqual(extractComposeComposed(text));
   return true;
 }
 

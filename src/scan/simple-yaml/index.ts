@@ -29,7 +29,18 @@ import {
   space,
 } from './nodes.js';
 
-export { ScalarForm, type SimpleMap, type SimpleNode, type SimpleScalar, type SimpleSeq, scalarValue, simpleGet } from './nodes.js';
+export {
+  ScalarForm,
+  type SimpleMap,
+  type SimpleNode,
+  type SimpleScalar,
+  type SimpleSeq,
+  collectionKey,
+  isPlainString,
+  refuse,
+  scalarValue,
+  simpleGet,
+} from './nodes.js';
 
 /**
  * Runs `read` over the documents of `text` (each one's root node, null when empty), or answers undefined when the
@@ -37,7 +48,7 @@ export { ScalarForm, type SimpleMap, type SimpleNode, type SimpleScalar, type Si
  */
 export function readSimple<T>(text: string, read: (documents: readonly (SimpleNode | null)[]) => T): T | undefined {
   // Tabs, CR, control characters, a byte-order mark and Unicode line breaks are where YAML's rules get subtle.
-  if (/[\x00-\x09\x0b-\x1f\x7f\x85\u2028\u2029\ufeff]/.test(text)) return undefined;
+  if (hasSubtleCharacters(text)) return undefined;
   try {
     return read(new Reader(text).documents());
   } catch (error) {
@@ -291,4 +302,12 @@ class Reader {
     this.indent = -1;
     return node;
   }
+}
+
+function hasSubtleCharacters(text: string): boolean {
+  for (let index = 0; index < text.length; index += 1) {
+    const code = text.charCodeAt(index);
+    if (code < 32 ? code !== newline : code === 0x7f || code === 0x85 || code === 0x2028 || code === 0x2029 || code === 0xfeff) return true;
+  }
+  return false;
 }

@@ -106,3 +106,8 @@ export function plainForm(text: string, start: number, end: number): ScalarForm 
   if (start < end && !notStringStart.has(text.charCodeAt(start))) return ScalarForm.plain;
   return notStringPattern.test(text.slice(start, end)) ? ScalarForm.notString : ScalarForm.plain;
 }
+
+/** True when the core schema reads this plain text as a string (not null, a boolean or a number). */
+export function isPlainString(value: string): boolean {
+  return !notStringPattern.test(value);
+}
