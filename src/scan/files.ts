@@ -1,7 +1,7 @@
 import { type Dirent, type Stats, closeSync, fstatSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { join, normalize } from 'node:path';
 import { MirrorhookError } from '../errors.js';
-import type { Mapper } from '../mapping/index.js';
+import type { Decision, Mapper } from '../mapping/index.js';
 import { applyBuilt } from './built.js';
 import { formatFor } from './formats.js';
 import { type Chart, addRendered, chartFormatFor, readChart } from './helm/chart.js';
@@ -21,9 +21,15 @@ export interface ScanFileSystem {
   /** For the paths given: a symbolic link given by name is followed (inside folders, links are not). */
   stat(path: string): Stats;
   readdir(path: string): Dirent[];
-  /** The file's bytes, or undefined when it is larger than `limit` (then it is not read). */
-  readFile(path: string, limit: number): Buffer | { tooLarge: number };
+  /** The file's text (UTF-8), or its size when it is larger than `limit` (then it is not read). */
+  readFile(path: string, limit: number): string | { tooLarge: number };
 }
+
+/**
+ * Where files are read first: most manifests and Dockerfiles fit, so most files cost one open, one read and one
+ * close, and no buffer of their own. Safe to share: each file's text is decoded from it before the next is read.
+ */
+const firstRead = Buffer.allocUnsafe(64 * 1024);
 
 const nodeFileSystem: ScanFileSystem = {
   stat: (path) => statSync(path),
@@ -31,6 +37,8 @@ const nodeFileSystem: ScanFileSystem = {
   readFile: (path, limit) => {
     const descriptor = openSync(path, 'r');
     try {
+      const first = readSync(descriptor, firstRead, 0, firstRead.length, 0);
+      if (first < firstRead.length && first <= limit) return firstRead.toString('utf8', 0, first);
       const { size } = fstatSync(descriptor);
       if (size > limit) return { tooLarge: size };
       const buffer = Buffer.allocUnsafe(size);
@@ -40,7 +48,7 @@ const nodeFileSystem: ScanFileSystem = {
         if (read === 0) break;
         offset += read;
       }
-      return buffer.subarray(0, offset);
+      return buffer.toString('utf8', 0, offset);
     } finally {
       closeSync(descriptor);
     }
@@ -71,22 +79,41 @@ export function scanPaths(paths: readonly string[], mapper: Mapper, fs: ScanFile
     if (stats.isDirectory()) walk(file, fs, candidates, charts);
     else candidates.push(file);
   }
-  const scans = candidates.map((candidate) => scanFile(candidate, mapper, fs, chartFormatFor(candidate, charts)));
-  const withCharts = charts.length === 0 ? scans : addRendered(scans, charts, mapper);
+  const remembering = rememberingDecisions(mapper);
+  const scans = candidates.map((candidate) => scanFile(candidate, remembering, fs, chartFormatFor(candidate, charts)));
+  const withCharts = charts.length === 0 ? scans : addRendered(scans, charts, remembering);
   return { files: applyBuilt(applyKustomizeOverrides(withCharts)), filesRead: scans.filter((scan) => scan.format !== undefined).length };
+}
+
+/** The mapper, deciding each distinct reference once: a tree names the same few hundred images thousands of times. */
+function rememberingDecisions(mapper: Mapper): Mapper {
+  const decisions = new Map<string, Decision>();
+  return {
+    mirror: mapper.mirror,
+    layout: mapper.layout,
+    isMirrored: (reference) => mapper.isMirrored(reference),
+    decide: (input) => {
+      let decision = decisions.get(input);
+      if (decision === undefined) {
+        decision = mapper.decide(input);
+        decisions.set(input, decision);
+      }
+      return decision;
+    },
+  };
 }
 
 function walk(folder: string, fs: ScanFileSystem, into: string[], charts: Chart[]): void {
   const entries = fs.readdir(folder);
   // A folder with a Chart.yaml is a Helm chart: its templates and values files are read as such.
   if (entries.some((entry) => entry.name === 'Chart.yaml' && entry.isFile())) {
-    let chartYaml: Buffer | { tooLarge: number } | undefined;
+    let chartYaml: string | { tooLarge: number } | undefined;
     try {
       chartYaml = fs.readFile(join(folder, 'Chart.yaml'), maxFileBytes);
     } catch {
       chartYaml = undefined; // reported as unreadable when the file itself is scanned
     }
-    charts.push(readChart(folder, Buffer.isBuffer(chartYaml) ? chartYaml.toString('utf8') : ''));
+    charts.push(readChart(folder, typeof chartYaml === 'string' ? chartYaml : ''));
   }
   entries.sort((left, right) => (left.name < right.name ? -1 : left.name > right.name ? 1 : 0));
   for (const entry of entries) {
@@ -111,12 +138,12 @@ function scanFile(file: string, mapper: Mapper, fs: ScanFileSystem, chartFormat:
   if (format === undefined) {
     return skipped(FileSkipReason.unknownFormat, 'not a Dockerfile, Kubernetes YAML/JSON, kustomization, Compose, Cloud Build, GitHub Actions, Skaffold, ko or Tilt file');
   }
-  let bytes: Buffer | { tooLarge: number };
+  let text: string | { tooLarge: number };
   try {
-    bytes = fs.readFile(file, maxFileBytes);
+    text = fs.readFile(file, maxFileBytes);
   } catch (error) {
     return skipped(FileSkipReason.unreadable, (error as NodeJS.ErrnoException).code ?? String(error));
   }
-  if (!Buffer.isBuffer(bytes)) return skipped(FileSkipReason.tooLarge, `${bytes.tooLarge} bytes, over ${maxFileBytes}`);
-  return scanText(file, bytes.toString('utf8'), mapper, format);
+  if (typeof text !== 'string') return skipped(FileSkipReason.tooLarge, `${text.tooLarge} bytes, over ${maxFileBytes}`);
+  return scanText(file, text, mapper, format);
 }

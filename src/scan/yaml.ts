@@ -67,12 +67,16 @@ export interface ScalarSpan {
  */
 export function scalarSpan(scalar: Scalar, text: string): ScalarSpan {
   const [start, end] = scalar.range ?? [0, 0];
-  const value = String(scalar.value);
   const quoted = scalar.type === Scalar.QUOTE_DOUBLE || scalar.type === Scalar.QUOTE_SINGLE;
-  const inner = quoted ? { start: start + 1, end: end - 1 } : { start, end };
   if (scalar.type === Scalar.BLOCK_FOLDED || scalar.type === Scalar.BLOCK_LITERAL) {
-    return { ...inner, edit: { kind: 'none', reason: 'a block scalar (| or >) cannot be changed in place' } };
+    return { start, end, edit: { kind: 'none', reason: 'a block scalar (| or >) cannot be changed in place' } };
   }
+  return textSpan(start, end, quoted, String(scalar.value), text);
+}
+
+/** The span of a one-line scalar whose text (quotes included when `quoted`) is [start, end), holding `value`. */
+export function textSpan(start: number, end: number, quoted: boolean, value: string, text: string): ScalarSpan {
+  const inner = quoted ? { start: start + 1, end: end - 1 } : { start, end };
   if (text.slice(inner.start, inner.end) !== value) {
     return { ...inner, edit: { kind: 'none', reason: 'the value is written with escapes or over several lines' } };
   }

@@ -89,15 +89,17 @@ function uniqueSources(occurrences: readonly { source: string | undefined }[]): 
 }
 
 function printFiles(io: CommandIo, format: ScanOutput, occurrences: readonly Occurrence[], skips: readonly FileSkip[], includeMirrored: boolean): void {
-  for (const skip of skips) io.stderr.write(`mirrorhook scan: skipped ${skip.file}:${skip.line}: ${skip.skipReason}: ${skip.detail}\n`);
+  // One write for all the skip lines: a large tree has thousands, and each write is a system call.
+  const skipped = skips.map((skip) => `mirrorhook scan: skipped ${skip.file}:${skip.line}: ${skip.skipReason}: ${skip.detail}\n`);
   // A template line helm rendered is answered by the rendered images: its `templated` skip would only be noise.
   const rendered = new Set(occurrences.filter((occurrence) => occurrence.format === 'helm-rendered').map((occurrence) => occurrence.file));
   for (const occurrence of occurrences) {
     if (occurrence.skipReason === 'templated' && rendered.has(occurrence.file)) continue;
     if (occurrence.skipReason !== undefined && occurrence.skipReason !== 'kustomize-override' && occurrence.skipReason !== 'not-deployed') {
-      io.stderr.write(`mirrorhook scan: skipped ${occurrence.file}:${occurrence.line}: ${occurrence.skipReason}: ${occurrence.image}\n`);
+      skipped.push(`mirrorhook scan: skipped ${occurrence.file}:${occurrence.line}: ${occurrence.skipReason}: ${occurrence.image}\n`);
     }
   }
+  if (skipped.length > 0) io.stderr.write(skipped.join(''));
   // A chart's optional parts are many (cilium: a dozen): one line, the places are in --output json.
   const notDeployed = occurrences.filter((occurrence) => occurrence.skipReason === 'not-deployed');
   if (notDeployed.length > 0) {
@@ -110,7 +112,8 @@ function printFiles(io: CommandIo, format: ScanOutput, occurrences: readonly Occ
   }
   const listed = occurrences.filter((occurrence) => isListed(occurrence, includeMirrored));
   if (format === 'text') {
-    for (const source of uniqueSources(listed)) io.stdout.write(`${source}\n`);
+    const sources = uniqueSources(listed);
+    if (sources.length > 0) io.stdout.write(`${sources.join('\n')}\n`);
   } else if (format === 'json') {
     const shown = includeMirrored ? occurrences : occurrences.filter((occurrence) => occurrence.skipReason !== undefined || occurrence.standing === Standing.built || isListed(occurrence, false));
     for (const occurrence of shown) {

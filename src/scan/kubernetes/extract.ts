@@ -1,22 +1,8 @@
 import { type Node, type YAMLMap, isMap, isScalar, isSeq } from 'yaml';
-import { isTemplated } from '../template.js';
-import { type ExtractResult, type Finding, ScanSkipReason } from '../types.js';
+import type { ExtractResult, Finding } from '../types.js';
 import { mapGet, parseYaml, resolvedGet, scalarSpan, stringAt, walkMaps } from '../yaml.js';
-
-/** The PodSpec lists that hold containers; anything that embeds a PodSpec (any kind, any depth) has them. */
-export const containerListKeys = ['containers', 'initContainers', 'ephemeralContainers'] as const;
-
-/**
- * Keys that hold containers in the pipeline resources built on Kubernetes, read only inside objects of that API
- * group so that an unrelated `steps:` list is never taken for containers:
- * - Tekton (`tekton.dev/*`: Task, Pipeline, TaskRun, PipelineRun): `steps` and `sidecars` lists, a `stepTemplate`;
- * - Argo Workflows (`argoproj.io/*`: Workflow, WorkflowTemplate, CronWorkflow): each template's `container` and
- *   `script`, and its `sidecars` list (its `initContainers` are a PodSpec list already).
- */
-const groupKeys: readonly { group: string; lists: readonly string[]; single: readonly string[] }[] = [
-  { group: 'tekton.dev/', lists: ['steps', 'sidecars'], single: ['stepTemplate'] },
-  { group: 'argoproj.io/', lists: ['sidecars'], single: ['container', 'script'] },
-];
+import { type Owner, containerListKeys, groupKeys, mayHoldPipelines, referenceFinding } from './containers.js';
+import { extractKubernetesSimple } from './extract-simple.js';
 
 /** Cheap test before parsing: an image can only be named next to one of these words. */
 export function mayNameKubernetesImages(text: string): boolean {
@@ -26,12 +12,6 @@ export function mayNameKubernetesImages(text: string): boolean {
   );
 }
 
-interface Owner {
-  readonly kind: string;
-  readonly name: string | undefined;
-  readonly apiVersion: string | undefined;
-}
-
 /**
  * Finds `image:` in every container list of every document, at any depth: workload templates, CronJob job
  * templates, `List` items, custom resources that embed a PodSpec (Knative and Cloud Run services among them),
@@ -39,9 +19,14 @@ interface Owner {
  * Only these keys count, so an `image:` in a comment or in an unrelated key is never taken for one.
  */
 export function extractKubernetes(text: string): ExtractResult {
+  return extractKubernetesSimple(text) ?? extractKubernetesComposed(text);
+}
+
+/** The same, from the `yaml` package's composed documents: any YAML, and its syntax errors as problems. */
+export function extractKubernetesComposed(text: string): ExtractResult {
   const { documents, problems } = parseYaml(text);
   const findings: Finding[] = [];
-  const pipelines = text.includes('tekton.dev/') || text.includes('argoproj.io/');
+  const pipelines = mayHoldPipelines(text);
   for (const document of documents) {
     walkMaps(document.contents, (map, ancestors) => {
       let cached: Owner | undefined;
@@ -90,20 +75,7 @@ export function scalarFinding(
   container: string | undefined,
 ): Finding | undefined {
   if (!isScalar(image) || typeof image.value !== 'string') return undefined;
-  const value = image.value;
-  const span = scalarSpan(image, text);
-  const templated = isTemplated(value);
-  return {
-    start: span.start,
-    end: span.end,
-    image: value,
-    reference: templated ? undefined : value,
-    kind: owner.kind,
-    name: owner.name,
-    container,
-    skipReason: templated ? ScanSkipReason.templated : undefined,
-    edit: templated ? { kind: 'none', reason: 'templated values are left to their template' } : span.edit,
-  };
+  return referenceFinding(image.value, scalarSpan(image, text), owner, container);
 }
 
 /** The innermost enclosing object with a `kind` (a `List` item, not the `List`). */
