@@ -47,7 +47,7 @@ function emittedEvents(): Map<string, Map<string, string[]>> {
     if (/writeJsonLine\(io\.stdout, event\)/.test(source)) {
       // The reporter forwards CopyEvents, all but those it filters out (byte-level progress).
       const filtered = new Set([...source.matchAll(/event\.type !== '([\w-]+)'\) writeJsonLine/g)].map((match) => match[1]));
-      for (const [type, fields] of unionVariants(read('src/copy/executor.ts'), 'CopyEvent')) if (!filtered.has(type)) add(commandOf(file), type, fields);
+      for (const [type, fields] of unionVariants(read('src/copy/events.ts'), 'CopyEvent')) if (!filtered.has(type)) add(commandOf(file), type, fields);
     }
   }
   return byCommand;
