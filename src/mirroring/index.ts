@@ -13,9 +13,10 @@ import { MirrorhookError, describeError } from '../errors.js';
 import { googleRegistrySetup, repositoryRegistryPath } from '../google/index.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { formatReference } from '../reference/index.js';
+import type { CircuitBreakerPolicy } from '../registry/index.js';
 import { MirrorCatalog } from './catalog.js';
 import type { CopyEvents, CopyLeases, PullSecrets } from './cluster.js';
-import { type CopyJob, type CopyOutcome, CopyQueue } from './queue.js';
+import { type CopyJob, type CopyOutcome, CopyQueue, type QueueOptions } from './queue.js';
 import { Mirroring } from './service.js';
 
 export { MirrorCatalog } from './catalog.js';
@@ -43,6 +44,14 @@ export interface MirroringEnvironment {
   readonly env: NodeJS.ProcessEnv;
   /** The Kubernetes API to use; undefined = decide from config (`kubernetes.enabled`) and the environment. */
   readonly kubeConfig?: k8s.KubeConfig | undefined;
+  /**
+   * The copy queue's retry schedule (defaults in queue.ts) and the registry client's circuit breaker (defaults in
+   * registry/transport.ts): tests that shorten an outage shorten these alike.
+   */
+  readonly timing?: {
+    readonly queue?: Pick<QueueOptions, 'attempts' | 'baseBackoffMs' | 'maxBackoffMs'>;
+    readonly breaker?: Partial<CircuitBreakerPolicy>;
+  };
 }
 
 /** The KubeConfig background mirroring should use, or undefined when it runs without a cluster. */
@@ -77,7 +86,8 @@ export async function createMirroring(config: Config, metrics: Metrics, log: Fas
   // Aborted on shutdown once the copies' grace period is over: in-flight requests stop instead of holding the exit.
   const stopping = new AbortController();
   const signal = stopping.signal;
-  const client = registry.client({ prepareRepository, signal, retry: { attempts: 3, maxDelayMs: 2_000 } });
+  const breaker = environment.timing?.breaker;
+  const client = registry.client({ prepareRepository, signal, breaker, retry: { attempts: 3, maxDelayMs: 2_000 } });
 
   const kubeConfig = 'kubeConfig' in environment ? environment.kubeConfig : await clusterConfig(config, env);
   let pullSecrets: PullSecrets | undefined;
@@ -113,7 +123,7 @@ export async function createMirroring(config: Config, metrics: Metrics, log: Fas
     let copyClient = client;
     if (job.origin !== undefined && pullSecrets !== undefined) {
       // The Pod's own pull secrets first; a client per such copy keeps their tokens apart from other Pods'.
-      copyClient = registry.client({ prepareRepository, signal }, [pullSecrets.providerFor(job.origin)]);
+      copyClient = registry.client({ prepareRepository, signal, breaker }, [pullSecrets.providerFor(job.origin)]);
     }
     try {
       const [result] = await copyImages(copyClient, [{ source: job.source, target: job.target }], { jobs: 4, signatures: true, signal });
@@ -143,6 +153,7 @@ export async function createMirroring(config: Config, metrics: Metrics, log: Fas
   const progressed = (): void => metrics.copyLastProgress.set(Date.now() / 1000);
   progressed();
   const queue = new CopyQueue(copy, {
+    ...environment.timing?.queue,
     concurrency: config.copyJobs,
     onDepth: (depth, running) => {
       metrics.copyQueueDepth.set(depth);

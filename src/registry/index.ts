@@ -35,5 +35,5 @@ export {
 } from './manifest.js';
 export type { Descriptor, ParsedManifest, Platform } from './manifest.js';
 export { RegistryTransport, apiHost, isLoopbackHost, registryScheme } from './transport.js';
-export type { RegistryHostOptions, RetryPolicy, TransportOptions } from './transport.js';
+export type { CircuitBreakerPolicy, RegistryHostOptions, RetryPolicy, TransportOptions } from './transport.js';
 export { mergeScopes, parseChallenge, repositoryScope } from './auth.js';

@@ -34,6 +34,8 @@ export type Fault =
   | { readonly stallAfterBytes: number }
   /** Reads the request and never answers. */
   | { readonly stall: true }
+  /** Drops the connection at once, before any answer: a registry that is down behind its address. */
+  | { readonly drop: true }
   | { readonly corrupt: true }
   | { readonly cutRequestAfterBytes: number; readonly forward?: boolean }
   /** Passes the request through and adds these headers to the response. */
@@ -63,6 +65,10 @@ export async function startFaultProxy(upstreamHost: string, fault: (request: Pro
     });
     if (chosen !== undefined && 'stall' in chosen) {
       req.resume();
+      return;
+    }
+    if (chosen !== undefined && 'drop' in chosen) {
+      req.socket.destroy();
       return;
     }
     if (chosen !== undefined && 'cutRequestAfterBytes' in chosen) {
