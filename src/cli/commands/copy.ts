@@ -30,6 +30,25 @@ export const copyAccessOptions = {
   'src-ca-file': { type: 'string' },
 } as const;
 
+/** What the copyAccessOptions flags mean to createCopyClient, in the one place copy and sync read them. */
+export function copyAccessSettings(values: {
+  readonly 'src-creds'?: string;
+  readonly 'dest-creds'?: string;
+  readonly authfile?: string;
+  readonly insecure?: boolean;
+  readonly 'ca-file'?: string;
+  readonly 'src-ca-file'?: string;
+}) {
+  return {
+    sourceCredentials: values['src-creds'],
+    destinationCredentials: values['dest-creds'],
+    authFile: values.authfile,
+    insecure: values.insecure === true,
+    caFile: values['ca-file'],
+    sourceCaFile: values['src-ca-file'],
+  };
+}
+
 const copyOptions = {
   ...commonOptions,
   ...outputOption,
@@ -130,13 +149,8 @@ Examples:
       env: io.env,
       sourceHosts: [...new Set(endpoints.map((request) => request.source.domain))],
       destinationHosts,
-      sourceCredentials: values['src-creds'],
-      destinationCredentials: values['dest-creds'],
+      ...copyAccessSettings(values),
       config,
-      authFile: values.authfile,
-      insecure: values.insecure === true,
-      caFile: values['ca-file'],
-      sourceCaFile: values['src-ca-file'],
       fallbackProviders: [google.credentials],
       clientOptions: { prepareRepository: google.prepareRepository, signal: io.stopSignal, chunkedAbove: resumableUploadAbove },
     });

@@ -5,7 +5,7 @@ import { parseMirrorRegistry } from '../../mapping/index.js';
 import { parseShard, parseSource, shardCountVariable, shardFromEnvironment } from '../../sync/policy.js';
 import type { RepositorySyncReport } from '../../sync/run.js';
 import { type Command, commonOptions, formatTable, outputOption, parseCommandArgs, parseOutputFormat, writeJsonLine } from '../command.js';
-import { copyAccessOptions } from './copy.js';
+import { copyAccessOptions, copyAccessSettings } from './copy.js';
 import { messageWithHint } from '../hints.js';
 
 const syncOptions = {
@@ -78,13 +78,8 @@ Examples:
       env: io.env,
       sourceHosts: [...new Set(config.sync.map((entry) => parseSource(entry.source).domain))],
       destinationHosts,
-      sourceCredentials: values['src-creds'],
-      destinationCredentials: values['dest-creds'],
+      ...copyAccessSettings(values),
       config,
-      authFile: values.authfile,
-      insecure: values.insecure === true,
-      caFile: values['ca-file'],
-      sourceCaFile: values['src-ca-file'],
       fallbackProviders: [google.credentials],
       // Like copy: large layers upload in resumable chunks (the CronJob's memory limit leaves room for one).
       clientOptions: { prepareRepository: google.prepareRepository, signal: io.stopSignal, chunkedAbove: resumableUploadAbove },
