@@ -135,6 +135,12 @@ function tarSource(file: string, compression: Compression, decompressXz: Decompr
       }
       const extract = tarExtract();
       const guard = new PassThrough();
+      // The tar bytes ending cleanly while the reader still waits for its end-of-archive blocks is what a
+      // truncated archive looks like from here (zlib reports its own truncation with Z_BUF_ERROR).
+      let tarBytesEnded = false;
+      guard.once('end', () => {
+        tarBytesEnded = true;
+      });
       pipeline(tarBytes, guard, extract, () => undefined);
       try {
         for await (const entry of extract) {
@@ -158,7 +164,8 @@ function tarSource(file: string, compression: Compression, decompressXz: Decompr
         await decompressed;
       } catch (error) {
         input.destroy();
-        throw corrupt(file, error);
+        const truncated = tarBytesEnded || (error as NodeJS.ErrnoException | undefined)?.code === 'Z_BUF_ERROR';
+        throw corrupt(file, error, truncated);
       }
     },
   };
@@ -184,9 +191,9 @@ function normalise(name: string): string {
  * An archive that cannot be read to its end: said plainly, with the underlying reason. A MirrorhookError passes
  * through unchanged: it is what a visitor reported (the registry refused an upload), not a damaged archive.
  */
-export function corrupt(file: string, error: unknown): MirrorhookError {
+export function corrupt(file: string, error: unknown, truncated = false): MirrorhookError {
   if (error instanceof MirrorhookError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  const hint = /unexpected end|end of (data|file|input)|premature|truncated/i.test(message) ? ' (the archive is truncated)' : '';
+  const hint = truncated ? ' (the archive is truncated)' : '';
   return new MirrorhookError('MH_ARCHIVE_CORRUPT', `${file}: ${message}${hint}`, { cause: error });
 }

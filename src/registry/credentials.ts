@@ -67,13 +67,16 @@ export const anonymousProvider: CredentialProvider = () => Promise.resolve(undef
 /** Runs `docker-credential-<helper> get` with the host on stdin; returns its {Username, Secret} JSON. */
 export type CredentialHelperRunner = (helper: string, host: string) => Promise<string>;
 
+const credentialsNotFound = 'credentials not found in native keychain';
+
 export const runCredentialHelper: CredentialHelperRunner = (helper, host) =>
   new Promise((resolve, reject) => {
     const child = execFile(`docker-credential-${helper}`, ['get'], { timeout: 30_000 }, (error, stdout, stderr) => {
       if (error) {
         const message = `${stdout}${stderr}`.trim();
-        // Helpers print "credentials not found in native keychain" for unknown hosts: that is "no credential".
-        if (/not found/i.test(message)) resolve('');
+        // The credential-helper protocol answers an unknown host with exactly this text and a non-zero exit (it is
+        // the protocol's "not found" signal, as docker-credential-helpers' client reads it): no credential.
+        if (stdout.trim() === credentialsNotFound) resolve('');
         else reject(new MirrorhookError('MH_REGISTRY_CREDENTIALS', `docker-credential-${helper} get failed for ${host}: ${message || error.message}`));
         return;
       }
