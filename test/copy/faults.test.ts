@@ -123,6 +123,48 @@ describe('copy under injected faults', () => {
     await expectIdentical(repository);
   });
 
+  describe('a source that serves another manifest than its digest says', () => {
+    /** A valid manifest of another image: well-formed JSON that any parser accepts, only its digest gives it away. */
+    let other: Buffer;
+    beforeAll(async () => {
+      const client = new RegistryClient();
+      const otherImage = await pushTestImage(client, { domain: source.host, path: 'faults/other' }, 'v1', { platforms: [{ os: 'linux', architecture: 'amd64' }] });
+      other = (await client.getManifest({ domain: source.host, path: 'faults/other' }, otherImage.digest)).bytes;
+      await client.close();
+    });
+
+    it('refuses a platform manifest fetched by digest whose bytes are another image, naming the digest, and writes no tag', async () => {
+      const child = image.manifestDigests.find((digest) => digest !== image.digest)!;
+      const { result, repository } = await copyThrough({
+        sourceFault: (request) =>
+          request.method === 'GET' && request.path.endsWith(`/manifests/${child}`) ? { replaceBody: other, headers: { 'docker-content-digest': child } } : undefined,
+      });
+      expect(result.status).toBe('failed');
+      expect(result.error?.code).toBe('MH_REGISTRY_DIGEST_MISMATCH');
+      expect(result.error?.message).toContain(child);
+      expect(await expectConsistent(repository)).toBe('absent');
+      const client = new RegistryClient();
+      expect(await client.headManifest({ domain: target.host, path: repository }, child)).toBeUndefined();
+      await client.close();
+    });
+
+    it('refuses a tag whose Docker-Content-Digest names the real image while the bytes are another', async () => {
+      // The HEAD carries no digest (the header is optional), so the tag itself is fetched: then the bytes decide.
+      const { result, repository } = await copyThrough({
+        sourceFault: (request) => {
+          if (!request.path.endsWith('/manifests/v1')) return undefined;
+          if (request.method === 'HEAD') return { removeResponseHeaders: ['docker-content-digest'] };
+          return { replaceBody: other, headers: { 'docker-content-digest': image.digest } };
+        },
+      });
+      expect(proxy!.log.some((entry) => entry.method === 'GET' && entry.path.endsWith('/manifests/v1'))).toBe(true);
+      expect(result.status).toBe('failed');
+      expect(result.error?.code).toBe('MH_REGISTRY_DIGEST_MISMATCH');
+      expect(result.error?.message).toContain(image.digest);
+      expect(await expectConsistent(repository)).toBe('absent');
+    });
+  });
+
   it('falls back to chunked upload when the target refuses a monolithic PUT', async () => {
     const { result, repository } = await copyThrough({
       targetFault: (request) =>

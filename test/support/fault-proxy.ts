@@ -2,7 +2,7 @@
  * A fault-injecting HTTP proxy to put in front of a plain-HTTP test registry. Each request is offered to the
  * `fault` rule, which may answer with a status (429 with Retry-After, 503, 413…), cut the connection after some
  * body bytes, stall (send some body bytes, or no answer at all, then nothing more: a transfer caught mid-way), or
- * corrupt the body (same length, one byte flipped); otherwise the request goes through unchanged.
+ * corrupt the body (same length, one byte flipped), replace it with another document; otherwise the request goes through unchanged.
  *
  *   const proxy = await startFaultProxy(registry.host, (request) =>
  *     request.method === 'GET' && request.path.includes('/blobs/') && request.seen === 1 ? { status: 503 } : undefined);
@@ -38,8 +38,15 @@ export type Fault =
   | { readonly drop: true }
   | { readonly corrupt: true }
   | { readonly cutRequestAfterBytes: number; readonly forward?: boolean }
+  /**
+   * Answers with these bytes (and the upstream's headers, with a matching Content-Length and these extra headers)
+   * instead of the upstream's body: a registry that serves another document than the one asked for.
+   */
+  | { readonly replaceBody: Buffer; readonly headers?: Record<string, string> }
   /** Passes the request through and adds these headers to the response. */
-  | { readonly addResponseHeaders: Record<string, string> };
+  | { readonly addResponseHeaders: Record<string, string> }
+  /** Passes the request through without these response headers (lower case), as registries that omit them. */
+  | { readonly removeResponseHeaders: readonly string[] };
 
 export interface FaultProxy {
   readonly host: string;
@@ -84,9 +91,18 @@ export async function startFaultProxy(upstreamHost: string, fault: (request: Pro
     const upstream = httpRequest(
       { host: upstreamName, port: upstreamPort, method: req.method, path: req.url, headers: req.headers },
       (upstreamResponse) => {
+        if (chosen !== undefined && 'replaceBody' in chosen) {
+          upstreamResponse.resume();
+          const headers = { ...upstreamResponse.headers, 'content-length': String(chosen.replaceBody.length), ...chosen.headers };
+          res.writeHead(upstreamResponse.statusCode ?? 502, headers);
+          res.end(req.method === 'HEAD' ? undefined : chosen.replaceBody);
+          return;
+        }
         const extra = chosen !== undefined && 'addResponseHeaders' in chosen ? chosen.addResponseHeaders : {};
-        res.writeHead(upstreamResponse.statusCode ?? 502, { ...upstreamResponse.headers, ...extra });
-        if (chosen === undefined || 'addResponseHeaders' in chosen) {
+        const headers: IncomingMessage['headers'] = { ...upstreamResponse.headers, ...extra };
+        if (chosen !== undefined && 'removeResponseHeaders' in chosen) for (const name of chosen.removeResponseHeaders) delete headers[name];
+        res.writeHead(upstreamResponse.statusCode ?? 502, headers);
+        if (chosen === undefined || 'addResponseHeaders' in chosen || 'removeResponseHeaders' in chosen) {
           upstreamResponse.pipe(res);
           return;
         }
