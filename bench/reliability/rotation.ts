@@ -111,6 +111,39 @@ function h2loadSegment(port: number, rate: number, seconds: number, logFile: str
   });
 }
 
+export interface LoadFigures {
+  readonly requests: number;
+  readonly failed: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+/**
+ * Admissions at `rate`/s against https://127.0.0.1:PORT/mutate for `seconds`, in h2load runs of `segmentSeconds`
+ * (each opens fresh TLS connections, so a rotated certificate is met by new handshakes). Failed = not 2xx, errors,
+ * timeouts and failed handshakes.
+ */
+export async function runLoadSegments(port: number, options: { rate: number; seconds: number; segmentSeconds: number }, work: string): Promise<LoadFigures> {
+  requireH2load();
+  let requests = 0;
+  let succeeded = 0;
+  const latencies: number[] = [];
+  const segments = Math.max(1, Math.round(options.seconds / options.segmentSeconds));
+  for (let segment = 0; segment < segments; segment += 1) {
+    const logFile = join(work, `segment-${segment}.log`);
+    const result = await h2loadSegment(port, options.rate, options.segmentSeconds, logFile);
+    requests += result.requests;
+    succeeded += result.succeeded;
+    for (const line of readFileSync(logFile, 'utf8').trim().split('\n')) {
+      const columns = line.split('\t');
+      if (columns[1] === '200') latencies.push(Number(columns[2]) / 1000);
+    }
+  }
+  latencies.sort((a, b) => a - b);
+  const percentile = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? Number.NaN;
+  return { requests, failed: requests - succeeded, p50Ms: percentile(50), p99Ms: percentile(99) };
+}
+
 export async function runRotationLoad(options: RotationOptions): Promise<RotationFigures> {
   requireH2load();
   const work = mkdtempSync(join(tmpdir(), 'mh-rotation-'));
@@ -163,29 +196,14 @@ export async function runRotationLoad(options: RotationOptions): Promise<Rotatio
         awaited = current;
       }
     })();
-    let requests = 0;
-    let succeeded = 0;
-    const latencies: number[] = [];
-    const segments = Math.max(1, Math.round(options.seconds / options.segmentSeconds));
-    for (let segment = 0; segment < segments; segment += 1) {
-      const logFile = join(work, `segment-${segment}.log`);
-      const result = await h2loadSegment(port, options.rate, options.segmentSeconds, logFile);
-      requests += result.requests;
-      succeeded += result.succeeded;
-      for (const line of readFileSync(logFile, 'utf8').trim().split('\n')) {
-        const columns = line.split('\t');
-        if (columns[1] === '200') latencies.push(Number(columns[2]) / 1000);
-      }
-    }
+    const load = await runLoadSegments(port, options, work);
     await rotations;
     // Let the probe see the last certificate before stopping it.
     for (let wait = 0; awaited !== undefined && wait < 50; wait += 1) await new Promise((resolve) => setTimeout(resolve, 100));
     stopped = true;
     await probe;
-    latencies.sort((a, b) => a - b);
-    const percentile = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? Number.NaN;
     if (pickupSeconds.length < options.rotations) notes.push(`only ${pickupSeconds.length} of ${options.rotations} new certificates were seen served`);
-    return { requests, failed: requests - succeeded, p50Ms: percentile(50), p99Ms: percentile(99), probes, probeFailures, pickupSeconds, notes };
+    return { ...load, probes, probeFailures, pickupSeconds, notes };
   } finally {
     stopped = true;
     serve.child.kill('SIGTERM');
