@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runLoadSegments } from '../../bench/reliability/rotation.js';
 import { ManagedCertificates } from '../../src/certs/manage.js';
 import { LeaseLock } from '../../src/kube/lease.js';
 import { freePorts } from './control-plane.js';
@@ -64,6 +65,9 @@ function presented(port: number): Promise<string | undefined> {
   });
 }
 
+/** Admissions per second sent to a replica while it rotates (the e2e tier's rate; the soak sets 1,000). */
+const loadRate = Number(process.env.MIRRORHOOK_MANAGED_ROTATION_RATE ?? 100);
+
 describe('serve --manage-certs', () => {
   const webhookName = 'mirrorhook-e2e-managed';
   let namespace: string;
@@ -105,7 +109,11 @@ describe('serve --manage-certs', () => {
       (await presented(portA!)) === servingFingerprint && (await presented(portB!)) === servingFingerprint,
     );
 
-    // Admit Pods for longer than two rotations (30 s certificates renew with a third left: every ~20 s).
+    // Admit Pods for longer than two rotations (30 s certificates renew with a third left: every ~20 s), while
+    // h2load sends admissions straight to replica A at a fixed rate, in 5-s runs that each open fresh TLS
+    // connections (issue 14 item 2: `npm run soak:rotation:managed` runs this at 1,000/s).
+    const load = runLoadSegments(portA!, { rate: loadRate, seconds: 45, segmentSeconds: 5 }, dir);
+    load.catch(() => undefined);
     const seen = new Set<string>();
     const deadline = Date.now() + 50_000;
     let index = 0;
@@ -121,6 +129,12 @@ describe('serve --manage-certs', () => {
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
     expect(seen.size).toBeGreaterThanOrEqual(3);
+    const figures = await load;
+    console.log(
+      `--manage-certs rotation under load: ${figures.requests} admissions at ${loadRate}/s over 45 s, ${seen.size - 1} rotations seen; failed ${figures.failed}; p50 ${figures.p50Ms.toFixed(2)} ms, p99 ${figures.p99Ms.toFixed(2)} ms`,
+    );
+    expect(figures.failed).toBe(0);
+    expect(figures.requests).toBeGreaterThan(loadRate * 45 * 0.9);
     const after = await core().readNamespacedSecret({ name: 'mirrorhook-certs', namespace });
     const finalFingerprint = new X509Certificate(Buffer.from(after.data?.['tls.crt'] ?? '', 'base64')).fingerprint256;
     await waitFor('both replicas on the rotated certificate', async () =>
