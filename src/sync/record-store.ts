@@ -5,7 +5,7 @@
  * goes through the RegistryClient, the copy engine's own upload path (docs/adr/0215-sync-status-in-the-mirror.md).
  */
 import { Readable } from 'node:stream';
-import { MirrorhookError, isMirrorhookError } from '../errors.js';
+import { MirrorhookError, describeError, isMirrorhookError } from '../errors.js';
 import type { MirrorRegistry } from '../mapping/index.js';
 import type { RegistryClient, RepositoryRef } from '../registry/client.js';
 import { sha256Digest } from '../registry/digest.js';
@@ -93,8 +93,7 @@ export async function recordSyncRun(
     return { reference: where(repo, tag), digest, record };
   } catch (error) {
     if (isMirrorhookError(error) && error.code === 'MH_SYNC_RECORD') throw error;
-    const detail = isMirrorhookError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error);
-    throw new MirrorhookError('MH_SYNC_RECORD', `cannot record the sync status in ${where(repo, tag)}: ${detail}`, { cause: error });
+    throw new MirrorhookError('MH_SYNC_RECORD', `${where(repo, tag)}: ${describeError(error)}`, { cause: error });
   }
 }
 

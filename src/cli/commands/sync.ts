@@ -1,6 +1,6 @@
 import { loadConfig } from '../../config/load.js';
 import { plainLine } from '../../copy/progress.js';
-import { MirrorhookError } from '../../errors.js';
+import { MirrorhookError, describeError } from '../../errors.js';
 import { parseMirrorRegistry } from '../../mapping/index.js';
 import { parseShard, parseSource, shardCountVariable, shardFromEnvironment } from '../../sync/policy.js';
 import type { RepositorySyncReport } from '../../sync/run.js';
@@ -107,7 +107,7 @@ Examples:
       requests = client.requestCount;
       if (values['dry-run'] !== true && values['no-record'] !== true && !io.stopSignal.aborted) {
         await recordSyncRun(client, mirror, { shard, reports, startedAt: new Date(startedAt), finishedAt: new Date() }).catch((error: unknown) => {
-          io.stderr.write(`warning: ${error instanceof MirrorhookError ? `${error.code}: ${error.message}` : String(error)}\n`);
+          io.stderr.write(`warning: ${describeError(error)}\n`);
         });
       }
     } finally {
