@@ -113,7 +113,9 @@ export async function buildStatus(sources: StatusSources): Promise<Status> {
     metrics.copies.get(),
   ]);
   const sync: Status['sync'] =
-    sources.sync === undefined ? { enabled: false, reason: 'the config has no sync: entries' } : { enabled: true, ...(await sources.sync.view()) };
+    sources.sync !== undefined
+      ? { enabled: true, ...(await sources.sync.view()) }
+      : { enabled: false, reason: config.sync.length === 0 ? 'the config has no sync: entries' : 'no mirror client reads the sync records here' };
 
   const totals = { ...emptyCounts(), pods: 0 };
   const namespaces: Record<string, NamespaceStatus> = {};
