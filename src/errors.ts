@@ -83,6 +83,7 @@ export const errorCatalog = {
   MH_COPY_INTERRUPTED: { message: 'the copy was interrupted', exit: ExitCode.failure },
   MH_SYNC_NOT_MAPPED: { message: 'a sync: repository is not one the mirror mapping mirrors', exit: ExitCode.failure },
   MH_SYNC_FAILED: { message: 'a sync: repository could not be brought up to date', exit: ExitCode.failure },
+  MH_SYNC_RECORD: { message: 'the sync status record in the mirror cannot be read or written', exit: ExitCode.failure },
   MH_INTERRUPTED: { message: 'stopped by a signal (Ctrl-C or SIGTERM) before it finished', exit: ExitCode.failure },
 
   // Find and migrate: scan, rewrite, pulls, verify

@@ -13,7 +13,7 @@ import { MirrorhookError, describeError } from '../errors.js';
 import { googleRegistrySetup, repositoryRegistryPath } from '../google/index.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { formatReference } from '../reference/index.js';
-import type { CircuitBreakerPolicy } from '../registry/index.js';
+import type { CircuitBreakerPolicy, RegistryClient } from '../registry/index.js';
 import { MirrorCatalog } from './catalog.js';
 import type { CopyEvents, CopyLeases, PullSecrets } from './cluster.js';
 import { type CopyJob, type CopyOutcome, CopyQueue, type QueueOptions } from './queue.js';
@@ -34,6 +34,8 @@ export function needsMirroring(config: Config): boolean {
 
 export interface MirroringRuntime {
   readonly mirroring: Mirroring;
+  /** The mirror client (shared pools and tokens): the status page reads the sync records with it. */
+  readonly client: RegistryClient;
   /** Whether pull secrets, Leases and Events are on (a Kubernetes API was found). */
   readonly cluster: boolean;
   /** Stops copying: queued copies fail as closed, running ones get `graceMs` (default 20 s), then are interrupted. */
@@ -202,6 +204,7 @@ export async function createMirroring(config: Config, metrics: Metrics, log: Fas
   });
   return {
     mirroring,
+    client,
     cluster: kubeConfig !== undefined,
     async close(graceMs = 20_000) {
       const drained = mirroring.close();

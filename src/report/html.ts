@@ -1,5 +1,6 @@
 import type { Report, ReportImage } from './model.js';
 import { card, escapeHtml, percent, renderPage, section, shareBar, table } from './page.js';
+import { syncSection } from './sync.js';
 
 /** Filters for the image list without script: radio buttons and `:has()` hide the rows that do not match. */
 const filters = [
@@ -47,6 +48,8 @@ export function renderReportHtml(report: Report, generatedAt = new Date()): stri
 ${namespaceLine}`,
     ),
   );
+
+  if (report.sync !== undefined) sections.push(syncSection(report.sync, generatedAt, 'report --offline does not ask the mirror'));
 
   const waitingRows = Object.entries(report.waiting).map(([reason, count]) => [escapeHtml(reason), `<span data-key="waiting.${escapeHtml(reason)}">${count}</span>`]);
   sections.push(section('waiting', 'What the rest waits for', table('Images not served from the mirror, by what they wait for', [{ label: 'waiting for' }, { label: 'images', numeric: true }], waitingRows)));

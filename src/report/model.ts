@@ -1,6 +1,7 @@
 import type { AuditLogSummary } from '../policy/audit-log.js';
 import type { PullSummary } from '../pulls/aggregate.js';
 import { Standing } from '../scan/classify.js';
+import type { SyncStatusView } from '../sync/record.js';
 
 /** The namespace label `mirrorhook.io/mode`: enforce routes to /mutate, audit to /audit, absent = not opted in. */
 export const NamespaceMode = { enforce: 'enforce', audit: 'audit', none: 'none' } as const;
@@ -46,6 +47,8 @@ export interface ReportInputs {
   readonly presence?: ReadonlyMap<string, MirrorPresence> | undefined;
   readonly pulls?: PullSummary | undefined;
   readonly audit?: AuditLogSummary | undefined;
+  /** The sync status records (ADR 0215); absent when the config has no `sync:` entries. */
+  readonly sync?: SyncStatusView | undefined;
 }
 
 export interface ReportImage {
@@ -98,6 +101,8 @@ export interface Report {
   readonly waiting: Readonly<Record<Waiting, number>>;
   readonly binauthz: readonly { readonly image: string; readonly count: number; readonly rules: readonly string[]; readonly namespaces: readonly string[] }[];
   readonly list: readonly ReportImage[];
+  /** Present when the config has `sync:` entries: when each synced repository last succeeded. */
+  readonly sync?: SyncStatusView;
 }
 
 /** Docker Hub: 100 pulls per 6 hours for anonymous clients, 200 for a free account. */
@@ -200,6 +205,7 @@ export function buildReport(inputs: ReportInputs): Report {
     waiting,
     binauthz: (inputs.audit?.violations ?? []).map((violation) => ({ image: violation.image, count: violation.count, rules: violation.rules, namespaces: violation.namespaces })),
     list,
+    ...(inputs.sync === undefined ? {} : { sync: inputs.sync }),
   };
 }
 

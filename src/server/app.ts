@@ -20,6 +20,7 @@ import type { PemPair } from '../certs/generate.js';
 import type { Mirroring } from '../mirroring/service.js';
 import { StatusRecorder } from '../status/recorder.js';
 import { registerStatusRoutes } from '../status/routes.js';
+import type { SyncStatusCache } from '../status/sync.js';
 import { version } from '../version.js';
 
 export interface AppOptions {
@@ -33,6 +34,8 @@ export interface AppOptions {
   readonly bodyLimit?: number;
   /** `swap: exists` and copying: the mirror catalog and copy queue. Without it every mapped image is rewritten. */
   readonly mirroring?: Mirroring;
+  /** The sync status records for /status (config with `sync:` entries). */
+  readonly syncStatus?: SyncStatusCache;
 }
 
 export interface WebhookApp {
@@ -169,7 +172,7 @@ export function buildApp(options: AppOptions): WebhookApp {
     void reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
   });
-  registerStatusRoutes(app, { config: options.config, metrics, recorder, mirroring: options.mirroring, version });
+  registerStatusRoutes(app, { config: options.config, metrics, recorder, mirroring: options.mirroring, sync: options.syncStatus, version });
 
   return {
     app,

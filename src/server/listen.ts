@@ -7,6 +7,9 @@ import type { Config } from '../config/schema.js';
 import { MirrorhookError, describeError } from '../errors.js';
 import { createMetrics } from '../metrics/metrics.js';
 import { type MirroringRuntime, createMirroring, needsMirroring } from '../mirroring/index.js';
+import { parseMirrorRegistry } from '../mapping/index.js';
+import type { RegistryClient } from '../registry/client.js';
+import type { SyncStatusCache } from '../status/sync.js';
 import { buildApp } from './app.js';
 
 export interface ServeOptions {
@@ -63,7 +66,16 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     runtime = await createMirroring(options.config, metrics, log, { env: options.env ?? process.env });
     log.info({ cluster: runtime.cluster }, runtime.cluster ? 'background mirroring on, with pull secrets, copy Leases and Events' : 'background mirroring on, without a Kubernetes API');
   }
-  const webhook = buildApp({ config: options.config, logger: options.logger, tls: pair, metrics, ...(runtime ? { mirroring: runtime.mirroring } : {}) });
+  // The status page's sync records, read through the mirroring client, or a read-only one when the webhook has none.
+  let syncClient: RegistryClient | undefined;
+  let syncStatus: SyncStatusCache | undefined;
+  if (options.config.status.enabled && options.config.sync.length > 0) {
+    const [{ readSyncStatus, uncheckedSyncStatus }, { SyncStatusCache }] = await Promise.all([import('../sync/record-store.js'), import('../status/sync.js')]);
+    const mirror = parseMirrorRegistry(options.config.mirror.registry);
+    const client = runtime?.client ?? (syncClient = await (await import('../report/mirror.js')).copyClientForMirror(options.config, options.env ?? process.env, new AbortController().signal));
+    syncStatus = new SyncStatusCache(() => readSyncStatus(client, mirror), uncheckedSyncStatus(mirror));
+  }
+  const webhook = buildApp({ config: options.config, logger: options.logger, tls: pair, metrics, ...(runtime ? { mirroring: runtime.mirroring } : {}), ...(syncStatus ? { syncStatus } : {}) });
   const { app } = webhook;
   const sessions = new Set<ClientSessionLike>();
   metrics.certificateNotAfter.set(certificateNotAfter(pair.cert).getTime() / 1000);
@@ -142,6 +154,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
         if (runtime !== undefined) {
           await runtime.close(options.copyDrainMs ?? 20_000);
         }
+        await syncClient?.close();
       })();
       return closing;
     },

@@ -1,4 +1,5 @@
 import { card, escapeHtml, percent, renderPage, section, shareBar, table } from '../report/page.js';
+import { syncSection } from '../report/sync.js';
 import type { CopyView, FailureView, Status } from './model.js';
 
 const code = (text: string): string => `<code>${escapeHtml(text)}</code>`;
@@ -105,6 +106,8 @@ ${table('Decisions per namespace (container images)', [{ label: 'namespace' }, {
         : `<p class="muted">Off: ${escapeHtml(catalog.reason)}.</p>`,
     ),
   );
+
+  if (status.sync.enabled) sections.push(syncSection(status.sync, new Date(status.replica.generatedAt), 'the first read of the mirror has not answered yet; reload in a few seconds'));
 
   const cert = status.certificate;
   const certLine =

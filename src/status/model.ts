@@ -3,7 +3,9 @@ import type { Config } from '../config/schema.js';
 import { formatMirrorRegistry, parseMirrorRegistry } from '../mapping/index.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { FailedCopy, Mirroring, QueuedCopy } from '../mirroring/index.js';
+import type { SyncStatusView } from '../sync/record.js';
 import { DecisionOutcome, type StatusRecorder } from './recorder.js';
+import type { SyncStatusCache } from './sync.js';
 
 export interface DecisionCounts {
   rewritten: number;
@@ -68,6 +70,8 @@ export interface Status {
     | { enabled: false; reason: string }
     | { enabled: true; entries: number; present: number; absent: number; unknown: number; lookups: number; hits: number; hitRate: number | null };
   certificate: { notAfter: string | null; daysLeft: number | null };
+  /** When each repository of `sync:` last succeeded, from the records sync leaves in the mirror (ADR 0215). */
+  sync: { enabled: false; reason: string } | ({ enabled: true } & SyncStatusView);
   config: Record<string, unknown>;
 }
 
@@ -76,6 +80,8 @@ export interface StatusSources {
   readonly metrics: Metrics;
   readonly recorder: StatusRecorder;
   readonly mirroring?: Mirroring | undefined;
+  /** The sync status records; undefined when the config has no `sync:` entries. */
+  readonly sync?: SyncStatusCache | undefined;
   readonly version: string;
 }
 
@@ -106,6 +112,10 @@ export async function buildStatus(sources: StatusSources): Promise<Status> {
     metrics.certificateNotAfter.get(),
     metrics.copies.get(),
   ]);
+  const sync: Status['sync'] =
+    sources.sync !== undefined
+      ? { enabled: true, ...(await sources.sync.view()) }
+      : { enabled: false, reason: config.sync.length === 0 ? 'the config has no sync: entries' : 'no mirror client reads the sync records here' };
 
   const totals = { ...emptyCounts(), pods: 0 };
   const namespaces: Record<string, NamespaceStatus> = {};
@@ -192,6 +202,7 @@ export async function buildStatus(sources: StatusSources): Promise<Status> {
     copies,
     catalog,
     certificate,
+    sync,
     config: configSummary(config),
   };
 }

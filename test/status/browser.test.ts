@@ -99,6 +99,13 @@ describe('/status of a running webhook in Chromium', () => {
       for (const registry of Object.keys(after.registries)) expect(keys).toContain(`registries.${registry}.thirdParty`);
       expect(keys).toEqual(expect.arrayContaining(['copies.queued', 'copies.inFlight', 'copies.done', 'copies.failed', 'catalog.entries', 'catalog.hitRate', 'certificate.daysLeft']));
       expect(await page.getByRole('table', { name: 'Copies in flight' }).innerText()).toContain(scene.failing);
+      // Kept current by sync: the records the scene's sync run left in the mirror, the vanished repository stale.
+      expect(keys).toEqual(expect.arrayContaining(['sync.stale', 'sync.staleAfterHours']));
+      expect(after.sync).toMatchObject({ enabled: true, checked: true, error: null, stale: 1 });
+      const syncRows = page.getByRole('table', { name: 'When each synced repository last succeeded' }).locator('tbody tr');
+      expect(await syncRows.count()).toBe(2);
+      expect(await syncRows.filter({ hasText: 'team/synced' }).innerText()).toMatch(/✓\s+just now/);
+      expect(await syncRows.filter({ hasText: 'team/vanished' }).innerText()).toMatch(/⚠ stale\s+never[\s\S]*MH_REGISTRY_NOT_FOUND/);
 
       // Sorting runs under the page's CSP (its one script is allowed by hash).
       const header = page.getByRole('table', { name: /Decisions per namespace/ }).locator('thead th').first();

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import { encodeDomain } from '../../src/mapping/index.js';
+import { encodeDomain, parseMirrorRegistry } from '../../src/mapping/index.js';
+import { recordSyncRun } from '../../src/sync/record-store.js';
+import { syncMirror } from '../../src/sync/run.js';
 import { RegistryClient } from '../../src/registry/index.js';
 import { admissionReview, pod } from './fixtures.js';
 import { pushTestImage } from './images.js';
@@ -58,10 +60,22 @@ export async function startStatusScene(overrides: Record<string, unknown> = {}):
       copy: 'background',
       credentials: { dockerConfig },
       kubernetes: { enabled: false },
+      // One repository kept current by sync, one that vanished upstream (never succeeded: stale).
+      sync: [{ source: `${source.host}/team/synced` }, { source: `${source.host}/team/vanished` }],
       ...overrides,
     },
     'status scene',
   );
+  // A real sync run leaves its record in the mirror, as the CronJob would.
+  const syncClient = new RegistryClient();
+  try {
+    await pushTestImage(syncClient, { domain: source.host, path: 'team/synced' }, '1.0.0', { layerSize: 512, platforms: [{ os: 'linux', architecture: 'amd64' }] });
+    const startedAt = new Date();
+    const reports = await syncMirror(syncClient, config);
+    await recordSyncRun(syncClient, parseMirrorRegistry(config.mirror.registry), { shard: undefined, reports, startedAt, finishedAt: new Date() });
+  } finally {
+    await syncClient.close();
+  }
   const at = (path: string) => `${source.host}/${path}`;
   const failing = at('team/missing:v1');
   return {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeDomain } from '../../src/mapping/map.js';
 import { RegistryClient, type RepositoryRef } from '../../src/registry/index.js';
+import { readSyncRecords } from '../../src/sync/record-store.js';
 import { runCommand } from '../support/cli.js';
 import { pushTestImage } from '../support/images.js';
 import { type TestRegistry, startRegistry } from '../support/registry.js';
@@ -78,9 +79,12 @@ describe('mirrorhook sync', () => {
     expect(second.repositories).toMatchObject([{ matched: 2, current: 2, copied: 0, moved: 0, failed: 0 }]);
     await settledLogs();
     const sourceRequests = source.requestLog().slice(sourceBefore).map(shape).sort();
-    const mirrorRequests = mirror.requestLog().slice(mirrorBefore).map(shape).sort();
+    // The status record (test/sync/status-record.test.ts counts its 7 requests) is apart from the sync's own.
+    const mirrorLog = mirror.requestLog().slice(mirrorBefore);
+    const mirrorRequests = mirrorLog.filter((line) => !line.includes('/mirrorhook/sync-status/')).map(shape).sort();
     expect(sourceRequests).toEqual(['GET /v2/team/app/tags/list', 'HEAD /v2/team/app/manifests/1.1.0', 'HEAD /v2/team/app/manifests/1.2.0']);
     expect(mirrorRequests).toEqual([`HEAD /v2/${mirrored('team/app').path}/manifests/1.1.0`, `HEAD /v2/${mirrored('team/app').path}/manifests/1.2.0`]);
+    expect(mirrorLog.filter((line) => line.includes('/mirrorhook/sync-status/'))).toHaveLength(7);
     expect(second.summary).toMatchObject({ requests: 5 });
 
     // A new upstream release is copied by the next run alone; the others stay current.
@@ -172,13 +176,18 @@ describe('mirrorhook sync', () => {
     const config = await writeConfig('fleet.yaml', `  - source: ${source.host}/fleet/*\n`);
     const runs = await Promise.all([0, 1, 2].map((index) => spawnSync(['sync', '--config', config, '--output', 'json'], { JOB_COMPLETION_INDEX: String(index), MIRRORHOOK_SYNC_SHARDS: '3' })));
     const seen: string[] = [];
-    for (const run of runs) {
+    const records = await readSyncRecords(client, { domain: mirror.host, path: 'mirror/mirrorhook/sync-status' });
+    for (const [index, run] of runs.entries()) {
       expect(run.code, run.stderr).toBe(0);
       const lines = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as { type: string; source?: string; copied?: number; shard?: string });
-      for (const line of lines.filter((entry) => entry.type === 'repository')) {
+      const mine = lines.filter((entry) => entry.type === 'repository');
+      for (const line of mine) {
         expect(line.copied).toBe(1);
         seen.push(line.source ?? '');
       }
+      // Each shard wrote its own record (shard-I-of-N), holding exactly its repositories.
+      const record = records.find((candidate) => candidate.shard === `shard-${index}-of-3`);
+      expect(record?.repositories.map((entry) => entry.source).sort()).toEqual(mine.map((line) => line.source).sort());
     }
     expect(runs.map((run) => JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}').shard)).toEqual(['0/3', '1/3', '2/3']);
     expect(seen.sort()).toEqual(names.map((name) => `${source.host}/${name}`).sort());

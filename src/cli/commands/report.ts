@@ -24,7 +24,9 @@ Writes one HTML page (inline CSS and SVG, one inline sorting script allowed by i
 opens from disk) with the share of images and containers already served from the mirror, what the rest waits
 for, third-party registries by pulls with the Docker Hub rate-limit risk, what audit mode would rewrite per
 namespace, what a Binary Authorization dry-run flagged, and every image with its mirror target, presence and
-digest. The mirror is asked (one manifest HEAD per image, credentials as mirrorhook copy) unless --offline.
+digest. With sync: entries in the config, when each synced repository last succeeded (the records mirrorhook
+sync leaves in the mirror). The mirror is asked (one manifest HEAD per image, credentials as mirrorhook copy)
+unless --offline.
 
   PATH...                  files or folders to scan, as mirrorhook scan
   --cluster                Pods and workload templates of every namespace, namespace modes (mirrorhook.io/mode)
@@ -99,7 +101,8 @@ Example:
       const targets = uses.flatMap((use) => (use.target === null || use.standing === 'left-out' ? [] : [use.target]));
       presence = await checkMirror(targets, mirrorClient);
     }
-    const report = buildReport({ uses, namespaceModes, presence, pulls, audit });
+    const sync = config.sync.length === 0 ? undefined : await (await import('../../report/sync.js')).reportSyncStatus(config, mirrorClient);
+    const report = buildReport({ uses, namespaceModes, presence, pulls, audit, sync });
 
     if (format === 'json') {
       writeJsonLine(io.stdout, report);
@@ -133,6 +136,9 @@ function printSummary(io: CommandIo, report: Report, out: string): void {
   if (waiting.length > 0) io.stdout.write(`waiting: ${waiting.map(([reason, count]) => `${count} ${reason}`).join(', ')}\n`);
   if (report.registries.length > 0) {
     io.stdout.write(`pulls: ${report.registries.map((row) => `${row.registry} ${row.pulls}`).join(', ')}; Docker Hub ${dockerHub.pullsPer6h} per 6h (anonymous limit ${dockerHub.anonymousLimit}, free ${dockerHub.freeLimit})\n`);
+  }
+  if (report.sync !== undefined && report.sync.checked) {
+    io.stdout.write(`sync: ${report.sync.repositories.length} repositories recorded, ${report.sync.stale} stale (no success for ${report.sync.staleAfterHours} h)${report.sync.error === null ? '' : `; ${report.sync.error.code}: ${report.sync.error.message}`}\n`);
   }
   if (report.binauthz.length > 0) io.stdout.write(`Binary Authorization dry-run flagged ${report.binauthz.length} images\n`);
   io.stdout.write(`report written to ${out}\n`);

@@ -1,6 +1,6 @@
 import { loadConfig } from '../../config/load.js';
 import { plainLine } from '../../copy/progress.js';
-import { MirrorhookError } from '../../errors.js';
+import { MirrorhookError, describeError } from '../../errors.js';
 import { parseMirrorRegistry } from '../../mapping/index.js';
 import { parseShard, parseSource, shardCountVariable, shardFromEnvironment } from '../../sync/policy.js';
 import type { RepositorySyncReport } from '../../sync/run.js';
@@ -12,6 +12,7 @@ const syncOptions = {
   ...commonOptions,
   ...outputOption,
   'dry-run': { type: 'boolean' },
+  'no-record': { type: 'boolean' },
   shard: { type: 'string' },
   jobs: { type: 'string', short: 'j' },
   ...copyAccessOptions,
@@ -30,6 +31,8 @@ mapping, as the webhook's do. A run with nothing new costs one tag list per repo
 on each side. Exit 1 when anything failed, 2 on bad usage or config.
 
       --dry-run          plan only: tag lists and HEADs, show what would be copied, write nothing
+      --no-record        do not write this run's status record (when each repository last succeeded, read by
+                         report and the status page) to <mirror>/mirrorhook/sync-status
       --shard I/N        sync only shard I (0 <= I < N) of the repositories, by a stable hash of their name;
                          default: JOB_COMPLETION_INDEX / ${shardCountVariable} when set (an Indexed Job)
   -j, --jobs N           repositories, HEADs and copies in flight at once (default 4)
@@ -64,10 +67,11 @@ Examples:
     const mirror = parseMirrorRegistry(config.mirror.registry);
     // The registry client (undici) and the copy engine load only now: `sync --help` and bad usage answer without
     // them (ADR 0160).
-    const [{ createCopyClient, resumableUploadAbove }, { googleRegistrySetup, repositoryRegistryPath }, { syncMirror }] = await Promise.all([
+    const [{ createCopyClient, resumableUploadAbove }, { googleRegistrySetup, repositoryRegistryPath }, { syncMirror }, { recordSyncRun }] = await Promise.all([
       import('../../copy/setup.js'),
       import('../../google/index.js'),
       import('../../sync/run.js'),
+      import('../../sync/record-store.js'),
     ]);
     const google = await googleRegistrySetup(config.mirror, {
       env: io.env,
@@ -87,6 +91,7 @@ Examples:
 
     const startedAt = Date.now();
     let reports: RepositorySyncReport[];
+    let requests: number;
     try {
       reports = await syncMirror(client, config, {
         jobs,
@@ -98,6 +103,13 @@ Examples:
           io.stderr.write(`${plainLine(event) ?? ''}\n`);
         },
       });
+      // The summary counts the sync's own requests; the status record's few are said in docs/commands/sync.md.
+      requests = client.requestCount;
+      if (values['dry-run'] !== true && values['no-record'] !== true && !io.stopSignal.aborted) {
+        await recordSyncRun(client, mirror, { shard, reports, startedAt: new Date(startedAt), finishedAt: new Date() }).catch((error: unknown) => {
+          io.stderr.write(`warning: ${describeError(error)}\n`);
+        });
+      }
     } finally {
       await Promise.all([client.close(), google.close()]);
     }
@@ -130,7 +142,7 @@ Examples:
           failures: report.failed,
         });
       }
-      writeJsonLine(io.stdout, { type: 'summary', ...summary, dryRun, shard: shard === undefined ? null : `${shard.index}/${shard.count}`, seconds, requests: client.requestCount });
+      writeJsonLine(io.stdout, { type: 'summary', ...summary, dryRun, shard: shard === undefined ? null : `${shard.index}/${shard.count}`, seconds, requests });
     } else {
       io.stdout.write(
         formatTable(
@@ -152,7 +164,7 @@ Examples:
       io.stdout.write(
         `${summary.repositories} repositories${shard === undefined ? '' : ` (shard ${shard.index}/${shard.count})`}: ${summary.matched} tags matched, ${summary.current} current, ` +
           `${summary.copied} ${dryRun ? 'to copy' : 'copied'}, ${summary.moved} moved${dryRun ? ' (to copy)' : ' (re-mirrored)'}, ${summary.failed} failed; ` +
-          `${client.requestCount} requests in ${seconds.toFixed(1)} s${dryRun ? '; dry run: nothing written' : ''}\n`,
+          `${requests} requests in ${seconds.toFixed(1)} s${dryRun ? '; dry run: nothing written' : ''}\n`,
       );
     }
     return summary.failed > 0 ? 1 : 0;
