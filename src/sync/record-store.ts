@@ -4,7 +4,7 @@
  * holding the record's JSON (the OCI 1.1 artifact guidance; distribution 2.8 stores it as any image). Everything
  * goes through the RegistryClient, the copy engine's own upload path (docs/adr/0215-sync-status-in-the-mirror.md).
  */
-import { Readable } from 'node:stream';
+import { pushMemoryImage } from '../copy/artifact.js';
 import { MirrorhookError, describeError, isMirrorhookError } from '../errors.js';
 import type { MirrorRegistry } from '../mapping/index.js';
 import type { RegistryClient, RepositoryRef } from '../registry/client.js';
@@ -44,23 +44,18 @@ export async function readSyncRecords(client: RegistryClient, repo: RepositoryRe
   return records;
 }
 
-/** Stores a record under its shard's tag: the empty config (once), the JSON blob, the manifest. Returns its digest. */
+/** Stores a record under its shard's tag, through the transfer engine (the empty config and the JSON blob, then the manifest). Returns its digest. */
 export async function writeSyncRecord(client: RegistryClient, repo: RepositoryRef, record: SyncRecord): Promise<string> {
-  client.willPush(repo);
   const data = encodeRecord(record);
-  const dataDigest = sha256Digest(data);
-  const emptyDigest = sha256Digest(emptyConfig);
-  if ((await client.headBlob(repo, emptyDigest)) === undefined) await client.uploadBlob(repo, () => Readable.from([emptyConfig]), emptyDigest, emptyConfig.length);
-  await client.uploadBlob(repo, () => Readable.from([data]), dataDigest, data.length);
   const manifest = {
     schemaVersion: 2,
     mediaType: MediaType.ociManifest,
     artifactType: syncRecordMediaType,
-    config: { mediaType: emptyMediaType, digest: emptyDigest, size: emptyConfig.length, data: emptyConfig.toString('base64') },
-    layers: [{ mediaType: syncRecordMediaType, digest: dataDigest, size: data.length }],
+    config: { mediaType: emptyMediaType, digest: sha256Digest(emptyConfig), size: emptyConfig.length, data: emptyConfig.toString('base64') },
+    layers: [{ mediaType: syncRecordMediaType, digest: sha256Digest(data), size: data.length }],
     annotations: { 'org.opencontainers.image.created': record.finishedAt, 'io.mirrorhook.sync.shard': record.shard },
   };
-  return client.putManifest(repo, record.shard, Buffer.from(JSON.stringify(manifest)), MediaType.ociManifest);
+  return pushMemoryImage(client, repo, record.shard, { manifest: { bytes: Buffer.from(JSON.stringify(manifest)), mediaType: MediaType.ociManifest }, blobs: [emptyConfig, data] });
 }
 
 export interface RecordedRun {
