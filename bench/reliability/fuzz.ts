@@ -192,15 +192,27 @@ export async function runFuzz(count: number, options: { seed?: number; concurren
   const config = validateConfig({ mirror: { registry: mirror }, sources: {}, swap: 'always', copy: 'none' }, 'fuzz');
   const server = await serve({ config, host: '127.0.0.1', port: 0, tls: { pair: certs.serving }, logger: false, shutdownDelayMs: 0 });
   const session = connect(server.url, { ca: certs.ca.cert });
-  const samples = fc.sample(mutations, { numRuns: count, ...(options.seed === undefined ? {} : { seed: options.seed }) });
+  // Reviews are generated 1,000 at a time (chunk k with seed + k), so the process's RSS is the server's and the
+  // client's, not 100,000 pre-generated reviews; the first 1,000 are those of one run with the seed.
+  const chunkSize = 1_000;
+  let chunk: Mutation[][] = [];
+  let produced = 0;
+  const nextSample = (): Mutation[] | undefined => {
+    if (produced >= count) return undefined;
+    const index = produced % chunkSize;
+    if (index === 0) {
+      const seed = options.seed === undefined ? undefined : options.seed + produced / chunkSize;
+      chunk = fc.sample(mutations, { numRuns: Math.min(chunkSize, count - produced), ...(seed === undefined ? {} : { seed }) });
+    }
+    produced++;
+    return chunk[index];
+  };
   const figures = { reviews: 0, answered200: 0, answered4xx: 0, patched: 0, warnings: 0, longestWarning: 0, failures: [] as string[] };
   const rssStartMiB = process.memoryUsage().rss / 2 ** 20;
   let rssMaxMiB = rssStartMiB;
   const started = performance.now();
-  let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < samples.length) {
-      const mutationList = samples[next++] as Mutation[];
+    for (let mutationList = nextSample(); mutationList !== undefined; mutationList = nextSample()) {
       const sent = applyMutations(mutationList);
       const { status, body } = await post(session, JSON.stringify(sent));
       figures.reviews++;
