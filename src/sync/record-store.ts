@@ -66,7 +66,7 @@ export interface RecordedRun {
 }
 
 /**
- * Reads the previous records, merges this run in, and writes the shard's record. Any failure is MH_SYNC_RECORD:
+ * Reads the previous records (when this run had a failure), merges this run in, and writes the shard's record. Any failure is MH_SYNC_RECORD:
  * the caller reports it as a warning, the sync itself stands.
  */
 export async function recordSyncRun(
@@ -77,7 +77,10 @@ export async function recordSyncRun(
   const repo = syncRecordRepository(mirror);
   const tag = shardTag(run.shard);
   try {
-    const previous = await readSyncRecords(client, repo).catch((error: unknown) => {
+    // A run without a failure sets every lastSuccess itself and reaches every repository it owns: the earlier
+    // records have nothing to add, so a clean rerun pays only for the write.
+    const clean = run.reports.every((report) => report.failed.length === 0);
+    const previous = clean ? [] : await readSyncRecords(client, repo).catch((error: unknown) => {
       // An unreadable record must not stop this one from being written: start from nothing (it is overwritten if it
       // was this shard's; another shard's is reported by report and the status page).
       if (isMirrorhookError(error) && error.code === 'MH_SYNC_RECORD') return [];
