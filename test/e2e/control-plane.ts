@@ -39,6 +39,12 @@ export interface ControlPlaneInfo {
    * auditAnnotations end up, as `<webhook name>/<key>`.
    */
   readonly auditLogPath: string;
+  /**
+   * The Service IP range (--service-cluster-ip-range): a /16 of 127.0.0.0/8 picked per run. The API server calls a
+   * webhook configured by `clientConfig.service` at the Service's ClusterIP and port, so a test can serve a
+   * Service-backed webhook by listening on that loopback address (docs/adr/0220-service-webhooks-on-loopback-cluster-ips.md).
+   */
+  readonly serviceClusterIpRange: string;
 }
 
 export interface ControlPlane extends ControlPlaneInfo {
@@ -84,7 +90,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
 
   try {
     await mkdir(join(workDir, 'logs'));
-    const pki = await writePki(workDir);
+    const services = serviceRange();
+    const pki = await writePki(workDir, services.kubernetesServiceIp);
 
     const [etcdClientPort, etcdPeerPort, apiServerPort] = await freePorts(3);
     const etcdUrl = `http://127.0.0.1:${etcdClientPort}`;
@@ -133,7 +140,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       `--service-account-key-file=${pki.files.serviceAccountPublicKey}`,
       `--service-account-signing-key-file=${pki.files.serviceAccountPrivateKey}`,
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-      '--service-cluster-ip-range=10.96.0.0/16',
+      `--service-cluster-ip-range=${services.cidr}`,
       '--allow-privileged=true',
       // The built-in kubernetes Service cannot point at a loopback address; nothing here needs it.
       '--endpoint-reconciler-type=none',
@@ -167,7 +174,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       `--root-ca-file=${pki.files.caCert}`,
       // Each controller acts as its own kube-system ServiceAccount, with the bootstrap RBAC roles, as kubeadm sets it up.
       '--use-service-account-credentials=true',
-      '--service-cluster-ip-range=10.96.0.0/16',
+      `--service-cluster-ip-range=${services.cidr}`,
       '--profiling=false',
       '--v=1',
     ], workDir);
@@ -188,6 +195,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       binDir: dirname(apiServerBinary),
       kubernetesVersion: version.gitVersion ?? 'unknown',
       auditLogPath,
+      serviceClusterIpRange: services.cidr,
       stop,
     };
   } catch (error) {
@@ -225,7 +233,16 @@ interface Pki {
   >;
 }
 
-async function writePki(workDir: string): Promise<Pki> {
+/**
+ * A /16 inside 127.0.0.0/8 (127.64.0.0 to 127.191.0.0, never 127.0.0.0/16), picked per run so that two runs on
+ * one machine rarely share Service IPs. Every address of 127.0.0.0/8 is local on Linux's loopback interface.
+ */
+function serviceRange(): { cidr: string; kubernetesServiceIp: string } {
+  const second = 64 + Math.floor(Math.random() * 128);
+  return { cidr: `127.${second}.0.0/16`, kubernetesServiceIp: `127.${second}.0.1` };
+}
+
+async function writePki(workDir: string, kubernetesServiceIp: string): Promise<Pki> {
   const dir = join(workDir, 'pki');
   await mkdir(dir, { mode: 0o700 });
   const ca = createCertificateAuthority('mirrorhook-e2e-ca');
@@ -233,7 +250,7 @@ async function writePki(workDir: string): Promise<Pki> {
     commonName: 'kube-apiserver',
     usage: 'server',
     dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
-    ipAddresses: ['127.0.0.1', '10.96.0.1'],
+    ipAddresses: ['127.0.0.1', kubernetesServiceIp],
   });
   const admin = issueCertificate(ca, { commonName: 'e2e-admin', organizations: ['system:masters'], usage: 'client' });
   const controllerManager = issueCertificate(ca, { commonName: 'system:kube-controller-manager', usage: 'client' });
@@ -292,7 +309,9 @@ function startSupervised(name: string, binary: string, args: readonly string[], 
   const logStream = createWriteStream(logPath, { flags: 'a' });
   const child = spawn('bash', ['-c', watchdogScript, 'watchdog', String(process.pid), binary, ...args], {
     cwd: workDir,
-    env: { ...process.env, NO_PROXY: '127.0.0.1,localhost', no_proxy: '127.0.0.1,localhost' },
+    // .svc: the API server's requests to a Service-backed webhook are addressed to NAME.NS.svc (then dialled at
+    // the ClusterIP); a proxy from the environment would otherwise take them.
+    env: { ...process.env, NO_PROXY: '127.0.0.1,localhost,.svc', no_proxy: '127.0.0.1,localhost,.svc' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.pipe(logStream, { end: false });

@@ -11,7 +11,9 @@
  *                                   hand it to a mirrorhook process with --kubeconfig / KUBECONFIG.
  *   kubeConfig(): KubeConfig        the same, loaded (@kubernetes/client-node); makeApiClient(k8s.CoreV1Api) etc.
  *   controlPlane(): ControlPlaneInfo  { kubeconfigPath, apiServerUrl, caCertPath, workDir, binDir, kubernetesVersion,
- *                                   auditLogPath }
+ *                                   auditLogPath, serviceClusterIpRange }; Service ClusterIPs are loopback addresses,
+ *                                   so a process listening on ClusterIP:port receives the API server's calls to a
+ *                                   webhook configured by `clientConfig.service` (test/e2e/helm.test.ts)
  *   auditEvents(filter): Promise<AuditEvent[]>
  *                                   the API server's audit events so far (level Metadata; Pods and
  *                                   pods/ephemeralcontainers only) that match filter, e.g. to read webhooks'

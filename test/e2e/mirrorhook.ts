@@ -22,7 +22,7 @@ import { type KeyPair, createCertificateAuthority, issueCertificate } from './pk
 export const mirrorhookCli = join(repoRoot, 'dist/cli/main.js');
 
 export interface MirrorhookProcess {
-  /** `https://127.0.0.1:PORT` */
+  /** `https://HOST:PORT` (HOST: 127.0.0.1 unless options.host) */
   readonly url: string;
   readonly port: number;
   /** The CA that signed its serving certificate: the webhook configuration's caBundle. */
@@ -41,6 +41,13 @@ export interface MirrorhookProcess {
 export interface MirrorhookOptions {
   /** Written to a file and passed with --config; omitted = the built-in default configuration. */
   readonly config?: unknown;
+  /** Listen on this loopback address (e.g. a Service's ClusterIP, see ControlPlaneInfo); default 127.0.0.1. */
+  readonly host?: string;
+  /**
+   * The name its readiness check verifies the certificate against (as the API server verifies NAME.NS.svc for a
+   * Service-backed webhook); default: the host address.
+   */
+  readonly serverName?: string;
   /** Listen on this port (to restart on the same URL); default: a free one. */
   readonly port?: number;
   /** Reuse a certificate authority (to restart with the caBundle already registered). */
@@ -62,8 +69,9 @@ export async function startMirrorhook(options: MirrorhookOptions = {}): Promise<
     await writeFile(files.keyFile, serving.key, { mode: 0o600 });
   }
   const caPem = files.caPem;
+  const host = options.host ?? '127.0.0.1';
   const port = options.port ?? (await freePorts(1))[0] ?? 0;
-  const args = [mirrorhookCli, 'serve', '--host', '127.0.0.1', '--port', String(port), '--cert', files.certFile, '--key', files.keyFile];
+  const args = [mirrorhookCli, 'serve', '--host', host, '--port', String(port), '--cert', files.certFile, '--key', files.keyFile];
   // Stop at once on SIGTERM: no load balancer here to drain from.
   args.push('--shutdown-delay', '0');
   if (options.config !== undefined) {
@@ -100,11 +108,11 @@ export async function startMirrorhook(options: MirrorhookOptions = {}): Promise<
     await stop();
     return { exitedInTime, exit: exit ?? 'unknown' };
   };
-  const url = `https://127.0.0.1:${port}`;
+  const url = `https://${host}:${port}`;
   try {
     await waitFor(`mirrorhook serve on ${url}/readyz`, async () => {
       if (exit !== undefined) throw new Error(`mirrorhook serve ${exit}:\n${output.slice(-3000)}`);
-      return (await httpsStatus(`${url}/readyz`, caPem)) === 200;
+      return (await httpsStatus(`${url}/readyz`, caPem, options.serverName)) === 200;
     }, { timeoutMs: 30_000 });
   } catch (error) {
     await stop();
@@ -113,9 +121,9 @@ export async function startMirrorhook(options: MirrorhookOptions = {}): Promise<
   return { url, port, caPem, ca, output: () => output, stop, terminate };
 }
 
-function httpsStatus(url: string, caPem: string): Promise<number> {
+function httpsStatus(url: string, caPem: string, serverName?: string): Promise<number> {
   return new Promise((resolveStatus, reject) => {
-    const req = httpsRequest(url, { ca: caPem, timeout: 2000 }, (response) => {
+    const req = httpsRequest(url, { ca: caPem, timeout: 2000, ...(serverName === undefined ? {} : { servername: serverName }) }, (response) => {
       response.resume();
       resolveStatus(response.statusCode ?? 0);
     });
