@@ -125,6 +125,8 @@ export interface FuzzFigures {
   readonly failures: string[];
   readonly rssStartMiB: number;
   readonly rssMaxMiB: number;
+  /** RSS after each tenth of the run (MiB): a plateau or a climb. */
+  readonly rssByTenth: readonly number[];
   readonly seconds: number;
 }
 
@@ -210,6 +212,7 @@ export async function runFuzz(count: number, options: { seed?: number; concurren
   const figures = { reviews: 0, answered200: 0, answered4xx: 0, patched: 0, warnings: 0, longestWarning: 0, failures: [] as string[] };
   const rssStartMiB = process.memoryUsage().rss / 2 ** 20;
   let rssMaxMiB = rssStartMiB;
+  const rssByTenth: number[] = [];
   const started = performance.now();
   const worker = async (): Promise<void> => {
     for (let mutationList = nextSample(); mutationList !== undefined; mutationList = nextSample()) {
@@ -228,6 +231,7 @@ export async function runFuzz(count: number, options: { seed?: number; concurren
       const failure = checkAnswer(sent, mutationList, status, body);
       if (failure !== undefined && figures.failures.length < 20) figures.failures.push(`${failure} (mutations ${JSON.stringify(mutationList).slice(0, 300)})`);
       if (figures.reviews % 500 === 0) rssMaxMiB = Math.max(rssMaxMiB, process.memoryUsage().rss / 2 ** 20);
+      if (figures.reviews % Math.max(1, Math.floor(count / 10)) === 0) rssByTenth.push(process.memoryUsage().rss / 2 ** 20);
     }
   };
   try {
@@ -241,5 +245,5 @@ export async function runFuzz(count: number, options: { seed?: number; concurren
     await server.close();
   }
   rssMaxMiB = Math.max(rssMaxMiB, process.memoryUsage().rss / 2 ** 20);
-  return { ...figures, rssStartMiB, rssMaxMiB, seconds: (performance.now() - started) / 1000 };
+  return { ...figures, rssStartMiB, rssMaxMiB, rssByTenth, seconds: (performance.now() - started) / 1000 };
 }
