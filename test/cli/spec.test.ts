@@ -199,6 +199,6 @@ Example:
 
   it('refuses a flag declared twice and a value placeholder on a boolean', () => {
     expect(() => parseArgsOptions([flag({ name: 'a', type: 'boolean', help: 'x' }), flag({ name: 'a', type: 'string', value: 'V', help: 'y' })])).toThrow('--a is declared twice');
-    expect(() => flag({ name: 'b', type: 'boolean', value: 'V', help: 'x' } as FlagSpec)).toThrow('takes no value');
+    expect(() => flag({ name: 'b', type: 'boolean', value: 'V', help: 'x' })).toThrow('takes no value');
   });
 });
