@@ -13,6 +13,7 @@ import { configFlag, defineCommand, flag } from '../spec.js';
 export const pullsCommand = defineCommand({
   name: 'pulls',
   summary: 'pull frequency per image, from cluster Pulling events or an exported Cloud Logging / BigQuery result',
+  handlesStop: true,
   synopsis: ['mirrorhook pulls [--kubeconfig FILE] [-n NAMESPACE] [--watch DURATION] [options]', 'mirrorhook pulls --from-logs FILE [options]'],
   description: `Counts image pulls per image, most pulled first, with first and last seen, the source registry, and the
 rate against Docker Hub's anonymous limit (100 pulls per 6 hours per IP address).
