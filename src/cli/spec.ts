@@ -129,6 +129,8 @@ export interface SpecCommand extends Command {
 export function defineCommand<const Flags extends readonly FlagSpec[]>(spec: CommandSpec<Flags> | CommandWithSubcommandsSpec): SpecCommand {
   if ('subcommands' in spec) return defineWithSubcommands(spec);
   const flags = withCommonFlags(spec.flags);
+  // Built once, when the module loads: a flag declared twice fails every test that loads the command.
+  const options = parseArgsOptions(flags);
   const usage = renderUsage(spec, [{ rows: tableRows(spec.arguments ?? [], flags) }]);
   return {
     name: spec.name,
@@ -141,7 +143,7 @@ export function defineCommand<const Flags extends readonly FlagSpec[]>(spec: Com
     async run(argv, io) {
       const delegate = argv[0] === undefined ? undefined : spec.delegates?.[argv[0]];
       if (delegate !== undefined) return (await delegate()).run(argv.slice(1), io);
-      const parsed = parseFlags(spec.name, argv, flags);
+      const parsed = parseFlags(spec.name, argv, options);
       if (parsed.values.help === true) {
         io.stdout.write(`${usage}\n`);
         return 0;
@@ -159,6 +161,7 @@ function defineWithSubcommands(spec: CommandWithSubcommandsSpec): SpecCommand {
   ];
   const usage = renderUsage(spec, sections);
   const names = spec.subcommands.map((sub) => sub.name);
+  const options = new Map(spec.subcommands.map((sub) => [sub, parseArgsOptions(withCommonFlags(sub.flags))]));
   return {
     name: spec.name,
     summary: spec.summary,
@@ -175,7 +178,7 @@ function defineWithSubcommands(spec: CommandWithSubcommandsSpec): SpecCommand {
       }
       const sub = spec.subcommands.find((candidate) => candidate.name === name);
       if (sub === undefined) throw new MirrorhookError('MH_USAGE', `unknown ${spec.name} subcommand "${name}": ${names.join(' or ')}`);
-      const parsed = parseFlags(spec.name, rest, withCommonFlags(sub.flags));
+      const parsed = parseFlags(spec.name, rest, options.get(sub) ?? {});
       if (parsed.values.help === true) {
         io.stdout.write(`${usage}\n`);
         return 0;
@@ -205,9 +208,9 @@ export function parseArgsOptions(flags: readonly FlagSpec[]): NonNullable<ParseA
 }
 
 /** parseArgs with mirrorhook's error: an unknown flag is bad usage (exit 2) naming the command's --help. */
-function parseFlags(command: string, argv: readonly string[], flags: readonly FlagSpec[]): ParsedArgs<readonly FlagSpec[]> {
+function parseFlags(command: string, argv: readonly string[], options: NonNullable<ParseArgsConfig['options']>): ParsedArgs<readonly FlagSpec[]> {
   try {
-    const { values, positionals } = parseArgs({ args: [...argv], options: parseArgsOptions(flags), allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
     return { values: values as FlagValues<readonly FlagSpec[]>, positionals };
   } catch (error) {
     throw new MirrorhookError('MH_USAGE', `${error instanceof Error ? error.message : String(error)} (see mirrorhook ${command} --help)`);
