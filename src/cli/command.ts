@@ -1,4 +1,3 @@
-import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { MirrorhookError } from '../errors.js';
 
 /** What a command may touch of the outside world; tests pass their own. */
@@ -40,32 +39,6 @@ export function stoppedError(signal: AbortSignal, error: unknown, leftBehind: st
 
 export const OutputFormat = { text: 'text', json: 'json' } as const;
 export type OutputFormat = (typeof OutputFormat)[keyof typeof OutputFormat];
-
-/** Options every command takes. */
-export const commonOptions = {
-  config: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const satisfies ParseArgsConfig['options'];
-
-export const outputOption = {
-  output: { type: 'string', short: 'o' },
-} as const satisfies ParseArgsConfig['options'];
-
-/** parseArgs with mirrorhook's error: an unknown flag is bad usage (exit 2) with the command's usage line. */
-export function parseCommandArgs<const Options extends NonNullable<ParseArgsConfig['options']>>(
-  command: Pick<Command, 'name'>,
-  argv: readonly string[],
-  options: Options,
-) {
-  try {
-    return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new MirrorhookError(
-      'MH_USAGE',
-      `${error instanceof Error ? error.message : String(error)} (see mirrorhook ${command.name} --help)`,
-    );
-  }
-}
 
 export function parseOutputFormat(value: string | undefined): OutputFormat {
   if (value === undefined) return OutputFormat.text;

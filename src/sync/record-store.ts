@@ -4,7 +4,6 @@
  * holding the record's JSON (the OCI 1.1 artifact guidance; distribution 2.8 stores it as any image). Everything
  * goes through the RegistryClient, the copy engine's own upload path (docs/adr/0215-sync-status-in-the-mirror.md).
  */
-import { pushMemoryImage } from '../copy/artifact.js';
 import { MirrorhookError, describeError, isMirrorhookError } from '../errors.js';
 import type { MirrorRegistry } from '../mapping/index.js';
 import type { RegistryClient, RepositoryRef } from '../registry/client.js';
@@ -55,6 +54,9 @@ export async function writeSyncRecord(client: RegistryClient, repo: RepositoryRe
     layers: [{ mediaType: syncRecordMediaType, digest: sha256Digest(data), size: data.length }],
     annotations: { 'org.opencontainers.image.created': record.finishedAt, 'io.mirrorhook.sync.shard': record.shard },
   };
+  // The transfer engine (and through it the registry transport, undici) loads only when a record is written: report
+  // reads records through this module, and `mirrorhook report --help` must not load it (ADR 0160).
+  const { pushMemoryImage } = await import('../copy/artifact.js');
   return pushMemoryImage(client, repo, record.shard, { manifest: { bytes: Buffer.from(JSON.stringify(manifest)), mediaType: MediaType.ociManifest }, blobs: [emptyConfig, data] });
 }
 

@@ -2,51 +2,54 @@ import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { MirrorhookError } from '../../errors.js';
-import { type Command, commonOptions, integerFlag, parseCommandArgs } from '../command.js';
+import { type CommandIo, integerFlag } from '../command.js';
+import { caFileFlag, kubeconfigFlag } from '../flags.js';
+import { type ParsedArgs, defineCommand, flag, subcommand } from '../spec.js';
 
-export const certsCommand: Command = {
+const generateFlags = [
+  flag({ name: 'service', type: 'string', value: 'NAME', help: 'the webhook Service the certificate is for (default mirrorhook)' }),
+  flag({ name: 'namespace', type: 'string', value: 'NS', help: 'the namespace of that Service (default mirrorhook)' }),
+  flag({ name: 'dns', type: 'string', multiple: true, value: 'NAME', help: 'one more DNS name the certificate covers (repeatable)' }),
+  flag({ name: 'ip', type: 'string', multiple: true, value: 'ADDR', help: 'one more IP address the certificate covers (repeatable)' }),
+  flag({ name: 'days', type: 'string', value: 'N', help: 'validity in days, 1 to 3650 (default 365)' }),
+  flag({ name: 'out', type: 'string', value: 'DIR', help: 'the folder to write into (default certs/)' }),
+] as const;
+
+const injectFlags = [
+  flag({ name: 'webhook', type: 'string', value: 'NAME', help: 'the MutatingWebhookConfiguration' }),
+  { ...caFileFlag, help: 'the CA to inject (default certs/ca.crt)' },
+  kubeconfigFlag,
+] as const;
+
+export const certsCommand = defineCommand({
   name: 'certs',
   summary: "generate the webhook's CA and serving certificate; inject the CA into the webhook configuration",
-  usage: `Usage:
-  mirrorhook certs generate [--service NAME] [--namespace NS] [--dns NAME]... [--ip ADDR]... [--days N] [--out DIR]
-  mirrorhook certs inject --webhook NAME [--ca-file FILE] [--kubeconfig FILE]
+  synopsis: [
+    'mirrorhook certs generate [--service NAME] [--namespace NS] [--dns NAME]... [--ip ADDR]... [--days N] [--out DIR]',
+    'mirrorhook certs inject --webhook NAME [--ca-file FILE] [--kubeconfig FILE]',
+  ],
+  subcommands: [
+    subcommand({
+      name: 'generate',
+      description: `writes ca.crt, tls.crt and tls.key (mode 0600) into --out (default certs/). The serving
+certificate covers NAME, NAME.NS, NAME.NS.svc, NAME.NS.svc.cluster.local, localhost,
+127.0.0.1, ::1 and the extras; mirrorhook serve without --cert serves this set.
+Defaults: --service mirrorhook --namespace mirrorhook --days 365.`,
+      flags: generateFlags,
+      run: (args, io) => generate(args, io),
+    }),
+    subcommand({
+      name: 'inject',
+      description: `puts the CA (default certs/ca.crt) into the caBundle of every webhook of the
+MutatingWebhookConfiguration NAME, through the current kubeconfig context.`,
+      flags: injectFlags,
+      run: (args, io) => inject(args, io),
+    }),
+  ],
+  examples: ['mirrorhook certs generate --dns mirrorhook.example.com --ip 10.0.0.5', 'mirrorhook certs inject --webhook mirrorhook'],
+});
 
-generate  writes ca.crt, tls.crt and tls.key (mode 0600) into --out (default certs/). The serving
-          certificate covers NAME, NAME.NS, NAME.NS.svc, NAME.NS.svc.cluster.local, localhost,
-          127.0.0.1, ::1 and the extras; mirrorhook serve without --cert serves this set.
-          Defaults: --service mirrorhook --namespace mirrorhook --days 365.
-inject    puts the CA (default certs/ca.crt) into the caBundle of every webhook of the
-          MutatingWebhookConfiguration NAME, through the current kubeconfig context.
-
-Examples:
-  mirrorhook certs generate --dns mirrorhook.example.com --ip 10.0.0.5
-  mirrorhook certs inject --webhook mirrorhook`,
-  async run(argv, io) {
-    const [subcommand, ...rest] = argv;
-    if (subcommand === undefined || subcommand === '--help' || subcommand === '-h') {
-      io.stdout.write(`${this.usage}\n`);
-      return subcommand === undefined ? 2 : 0;
-    }
-    if (subcommand === 'generate') return generate(rest, io);
-    if (subcommand === 'inject') return inject(rest, io);
-    throw new MirrorhookError('MH_USAGE', `unknown certs subcommand "${subcommand}": generate or inject`);
-  },
-};
-
-async function generate(argv: readonly string[], io: Parameters<Command['run']>[1]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(certsCommand, argv, {
-    ...commonOptions,
-    service: { type: 'string' },
-    namespace: { type: 'string' },
-    dns: { type: 'string', multiple: true },
-    ip: { type: 'string', multiple: true },
-    days: { type: 'string' },
-    out: { type: 'string' },
-  });
-  if (values.help) {
-    io.stdout.write(`${certsCommand.usage}\n`);
-    return 0;
-  }
+async function generate({ values, positionals }: ParsedArgs<typeof generateFlags>, io: CommandIo): Promise<number> {
   if (positionals.length > 0) throw new MirrorhookError('MH_USAGE', `certs generate takes no arguments, got "${positionals.join(' ')}"`);
   const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
   const service = values.service ?? 'mirrorhook';
@@ -79,17 +82,7 @@ async function generate(argv: readonly string[], io: Parameters<Command['run']>[
   return 0;
 }
 
-async function inject(argv: readonly string[], io: Parameters<Command['run']>[1]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(certsCommand, argv, {
-    ...commonOptions,
-    webhook: { type: 'string' },
-    'ca-file': { type: 'string' },
-    kubeconfig: { type: 'string' },
-  });
-  if (values.help) {
-    io.stdout.write(`${certsCommand.usage}\n`);
-    return 0;
-  }
+async function inject({ values, positionals }: ParsedArgs<typeof injectFlags>, io: CommandIo): Promise<number> {
   if (positionals.length > 0) throw new MirrorhookError('MH_USAGE', `certs inject takes no arguments, got "${positionals.join(' ')}"`);
   if (values.webhook === undefined) throw new MirrorhookError('MH_USAGE', 'certs inject needs --webhook NAME (the MutatingWebhookConfiguration)');
   const caFile = values['ca-file'] ?? 'certs/ca.crt';

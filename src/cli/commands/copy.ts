@@ -7,30 +7,13 @@ import { MirrorhookError } from '../../errors.js';
 import { createMapper } from '../../mapping/index.js';
 import { type ImageReference, parseReference } from '../../reference/index.js';
 import { type Platform, parsePlatform } from '../../registry/manifest.js';
-import {
-  type Command,
-  type CommandIo,
-  commonOptions,
-  formatTable,
-  outputOption,
-  parseCommandArgs,
-  parseOutputFormat,
-  writeJsonLine,
-} from '../command.js';
+import { type CommandIo, formatTable, parseOutputFormat, writeJsonLine } from '../command.js';
+import { copyAccessFlags, dryRunFlag, jobsFlag, outputFlag } from '../flags.js';
+import { configFlag, defineCommand, flag, withHelp } from '../spec.js';
 import { parseRepository } from './ls.js';
 import { messageWithHint } from '../hints.js';
 
-/** Credentials and TLS of a source → mirror transfer: the flags copy and sync share. */
-export const copyAccessOptions = {
-  'src-creds': { type: 'string' },
-  'dest-creds': { type: 'string' },
-  authfile: { type: 'string' },
-  insecure: { type: 'boolean' },
-  'ca-file': { type: 'string' },
-  'src-ca-file': { type: 'string' },
-} as const;
-
-/** What the copyAccessOptions flags mean to createCopyClient, in the one place copy and sync read them. */
+/** What the copyAccessFlags mean to createCopyClient, in the one place copy and sync read them. */
 export function copyAccessSettings(values: {
   readonly 'src-creds'?: string;
   readonly 'dest-creds'?: string;
@@ -49,61 +32,43 @@ export function copyAccessSettings(values: {
   };
 }
 
-const copyOptions = {
-  ...commonOptions,
-  ...outputOption,
-  'from-file': { type: 'string', short: 'f' },
-  'all-tags': { type: 'boolean' },
-  jobs: { type: 'string', short: 'j' },
-  platform: { type: 'string', multiple: true },
-  'dry-run': { type: 'boolean' },
-  'no-signatures': { type: 'boolean' },
-  ...copyAccessOptions,
-} as const;
-
-export const copyCommand: Command = {
+export const copyCommand = defineCommand({
   name: 'copy',
   summary: 'copy images into the mirror byte for byte: every platform, signatures too, resumable',
   handlesStop: true,
-  usage: `Usage: mirrorhook copy [options] SRC DST
-       mirrorhook copy [options] --from-file images.txt      (- reads the list from stdin)
-       mirrorhook copy [options] --all-tags SRC_REPO DST_REPO
-
-Copies images between registries with identical digests: indexes with every platform and attestation,
+  synopsis: [
+    'mirrorhook copy [options] SRC DST',
+    'mirrorhook copy [options] --from-file images.txt      (- reads the list from stdin)',
+    'mirrorhook copy [options] --all-tags SRC_REPO DST_REPO',
+  ],
+  description: `Copies images between registries with identical digests: indexes with every platform and attestation,
 cosign signature/attestation/SBOM tags and OCI referrers. Blobs already in the target are not sent again,
 so a re-run costs one HEAD request on each side per image. With --from-file, each line (a reference as
 written in a Pod; # comments allowed) is mapped into the mirror by the configuration, like the webhook does.
 With --all-tags, every tag of SRC_REPO (as \`mirrorhook ls\` lists it) is copied to the same tag of DST_REPO, one
 row per tag in the report.
-Exit 1 when any image failed (the summary says why), 2 on bad usage.
-
-  -f, --from-file FILE   images to copy, one per line, targets from the config's mirror; - reads stdin
-      --all-tags         SRC and DST are repositories: copy every tag of SRC to DST
-  -j, --jobs N           images and blob transfers in flight at once (default 4)
-      --platform P       keep only os/arch[/variant] of an index (repeatable); the digest then changes
-      --dry-run          plan only: show what would be copied, write nothing
-      --no-signatures    do not copy cosign tags and OCI referrers
-      --src-creds U:P    credentials for the source registry
-      --dest-creds U:P   credentials for the destination registry
-      --authfile FILE    Docker config.json or a Kubernetes .dockerconfigjson (default credentials.dockerConfig,
-                         else ~/.docker/config.json; with its credHelpers / credsStore)
-      --insecure         plain HTTP (loopback registries always use it unless they have a CA file)
-      --ca-file FILE     extra CA for the destination (default: mirror.caFile); selects HTTPS on loopback
-      --src-ca-file FILE extra CA for the source
-  -o, --output FMT       text (progress and a summary table) or json (one event per line)
-      --config FILE      configuration (default: mirrorhook.yaml if present)
-
-Examples:
-  mirrorhook copy docker.io/library/nginx:1.27 localhost:5000/mirror/nginx:1.27
-  mirrorhook copy --from-file images.txt --jobs 8
-  mirrorhook copy --all-tags quay.io/prometheus/node-exporter localhost:5000/mirror/prometheus/node-exporter
-  mirrorhook scan --config mirrorhook.yaml k8s/ | mirrorhook copy -f -`,
-  async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(this, argv, copyOptions);
-    if (values.help) {
-      io.stdout.write(`${this.usage}\n`);
-      return 0;
-    }
+Exit 1 when any image failed (the summary says why), 2 on bad usage.`,
+  flags: [
+    flag({ name: 'from-file', short: 'f', type: 'string', value: 'FILE', help: "images to copy, one per line, targets from the config's mirror; - reads stdin" }),
+    flag({ name: 'all-tags', type: 'boolean', help: 'SRC and DST are repositories: copy every tag of SRC to DST' }),
+    { ...jobsFlag, help: 'images and blob transfers in flight at once (default 4)' },
+    flag({ name: 'platform', type: 'string', multiple: true, value: 'P', help: 'keep only os/arch[/variant] of an index (repeatable); the digest then changes' }),
+    dryRunFlag,
+    flag({ name: 'no-signatures', type: 'boolean', help: 'do not copy cosign tags and OCI referrers' }),
+    ...withHelp(copyAccessFlags, {
+      authfile: 'Docker config.json or a Kubernetes .dockerconfigjson (default credentials.dockerConfig,\nelse ~/.docker/config.json; with its credHelpers / credsStore)',
+      'ca-file': 'extra CA for the destination (default: mirror.caFile); selects HTTPS on loopback',
+    }),
+    { ...outputFlag, help: 'text (progress and a summary table) or json (one event per line)' },
+    { ...configFlag, help: 'configuration (default: mirrorhook.yaml if present)' },
+  ],
+  examples: [
+    'mirrorhook copy docker.io/library/nginx:1.27 localhost:5000/mirror/nginx:1.27',
+    'mirrorhook copy --from-file images.txt --jobs 8',
+    'mirrorhook copy --all-tags quay.io/prometheus/node-exporter localhost:5000/mirror/prometheus/node-exporter',
+    'mirrorhook scan --config mirrorhook.yaml k8s/ | mirrorhook copy -f -',
+  ],
+  async run({ values, positionals }, io) {
     const format = parseOutputFormat(values.output);
     const jobs = parseJobs(values.jobs);
     const platforms: Platform[] = (values.platform ?? []).map(parsePlatform);
@@ -220,7 +185,7 @@ Examples:
     }
     return failed > 0 || invalid > 0 ? 1 : 0;
   },
-};
+});
 
 /** The image list of --from-file: a file, or stdin for \`-\` (so \`mirrorhook scan … | mirrorhook copy -f -\` works). */
 async function readImageList(file: string, io: CommandIo): Promise<string> {

@@ -2,45 +2,32 @@ import { loadConfig } from '../../config/load.js';
 import { MirrorhookError } from '../../errors.js';
 import { googleRegistrySetup } from '../../google/index.js';
 import { type ImageReference, parseReference } from '../../reference/index.js';
-import { type Command, commonOptions, outputOption, parseCommandArgs, parseOutputFormat, writeJsonLine } from '../command.js';
-import { registryAccessOptions, userPass } from './push.js';
+import { parseOutputFormat, writeJsonLine } from '../command.js';
+import { outputFlag, registryAccessFlags } from '../flags.js';
+import { defineCommand, flag, withHelp } from '../spec.js';
+import { userPass } from './push.js';
 
-export const lsCommand: Command = {
+export const lsCommand = defineCommand({
   name: 'ls',
   summary: 'list the tags of a repository (every page the registry serves), like crane ls',
-  usage: `Usage: mirrorhook ls [--username U --password P | --authfile FILE] [--ca-file FILE] [--insecure]
-                [--full-ref] [--output text|json] REPO
-
-Prints every tag of REPO, one per line, sorted; pages the registry splits the list into (its Link header)
+  synopsis: [
+    'mirrorhook ls [--username U --password P | --authfile FILE] [--ca-file FILE] [--insecure]\n[--full-ref] [--output text|json] REPO',
+  ],
+  description: `Prints every tag of REPO, one per line, sorted; pages the registry splits the list into (its Link header)
 are all read. REPO is written as in a Pod without a tag: nginx is docker.io/library/nginx.
 Credentials, CA and plain HTTP follow the same rules as copy: the flags, else the Docker config (and Google
 credentials for Google hosts); on the configured mirror's registry, mirror.caFile and mirror.insecure apply.
-Exit 1 when the registry does not know REPO or refuses access, 2 on bad usage.
-
-  -u, --username U    with --password: Basic credentials for the registry (else the Docker config, else anonymous)
-  -p, --password P
-  --authfile FILE     Docker config.json or a Kubernetes .dockerconfigjson (default credentials.dockerConfig,
-                      else ~/.docker/config.json)
-  --ca-file FILE      extra CA for the registry's TLS (selects HTTPS on loopback); default mirror.caFile when REPO
-                      is on the configured mirror's registry
-  --insecure          plain HTTP (default mirror.insecure when REPO is on the configured mirror's registry)
-  --full-ref          print REPO:TAG instead of TAG
-  -o, --output FMT    text (one tag per line) or json (one object per tag: repository, tag, reference)
-
-Examples:
-  mirrorhook ls localhost:5000/mirror/docker.io/library/nginx
-  mirrorhook ls --full-ref -o json quay.io/prometheus/node-exporter`,
-  async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(this, argv, {
-      ...commonOptions,
-      ...outputOption,
-      ...registryAccessOptions,
-      'full-ref': { type: 'boolean' },
-    });
-    if (values.help) {
-      io.stdout.write(`${this.usage}\n`);
-      return 0;
-    }
+Exit 1 when the registry does not know REPO or refuses access, 2 on bad usage.`,
+  flags: [
+    ...withHelp(registryAccessFlags, {
+      'ca-file': "extra CA for the registry's TLS (selects HTTPS on loopback); default mirror.caFile when REPO\nis on the configured mirror's registry",
+      insecure: "plain HTTP (default mirror.insecure when REPO is on the configured mirror's registry)",
+    }),
+    flag({ name: 'full-ref', type: 'boolean', help: 'print REPO:TAG instead of TAG' }),
+    { ...outputFlag, help: 'text (one tag per line) or json (one object per tag: repository, tag, reference)' },
+  ],
+  examples: ['mirrorhook ls localhost:5000/mirror/docker.io/library/nginx', 'mirrorhook ls --full-ref -o json quay.io/prometheus/node-exporter'],
+  async run({ values, positionals }, io) {
     const format = parseOutputFormat(values.output);
     if (positionals.length !== 1) throw new MirrorhookError('MH_USAGE', 'ls needs exactly one REPO (see mirrorhook ls --help)');
     const repository = parseRepository(positionals[0] ?? '', 'REPO');
@@ -74,7 +61,7 @@ Examples:
     }
     return 0;
   },
-};
+});
 
 /** A repository as written on the command line: a reference without tag or digest, normalised (nginx → docker.io/library/nginx). */
 export function parseRepository(input: string, what: string): ImageReference {

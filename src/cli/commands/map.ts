@@ -1,35 +1,22 @@
 import { loadConfig } from '../../config/load.js';
 import { MirrorhookError } from '../../errors.js';
 import { Action, createMapper, toRecord } from '../../mapping/index.js';
-import {
-  type Command,
-  commonOptions,
-  formatTable,
-  outputOption,
-  parseCommandArgs,
-  parseOutputFormat,
-  writeJsonLine,
-} from '../command.js';
+import { formatTable, parseOutputFormat, writeJsonLine } from '../command.js';
+import { outputFlag } from '../flags.js';
+import { configFlag, defineCommand } from '../spec.js';
 
-export const mapCommand: Command = {
+export const mapCommand = defineCommand({
   name: 'map',
   summary: 'show what the mapping does to each image reference, without touching anything',
-  usage: `Usage: mirrorhook map [--config FILE] [--output text|json] IMAGE...
-
-Prints, for each reference, its fully-qualified source, the mirror target and the decision
-(rewrite, skip with a reason, or invalid). Exit 1 when any reference is invalid.
-
-  --config FILE      configuration (default: mirrorhook.yaml if present, else the built-in default)
-  -o, --output FMT   text (a table) or json (one object per input)
-
-Example:
-  mirrorhook map nginx:1.25 quay.io/prometheus/node-exporter:v1.8.0`,
-  async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(this, argv, { ...commonOptions, ...outputOption });
-    if (values.help) {
-      io.stdout.write(`${this.usage}\n`);
-      return 0;
-    }
+  synopsis: ['mirrorhook map [--config FILE] [--output text|json] IMAGE...'],
+  description: `Prints, for each reference, its fully-qualified source, the mirror target and the decision
+(rewrite, skip with a reason, or invalid). Exit 1 when any reference is invalid.`,
+  flags: [
+    configFlag,
+    { ...outputFlag, help: 'text (a table) or json (one object per input)' },
+  ],
+  examples: ['mirrorhook map nginx:1.25 quay.io/prometheus/node-exporter:v1.8.0'],
+  async run({ values, positionals }, io) {
     const format = parseOutputFormat(values.output);
     if (positionals.length === 0) throw new MirrorhookError('MH_USAGE', 'map needs at least one IMAGE (see mirrorhook map --help)');
     const { config } = await loadConfig(values.config);
@@ -47,4 +34,4 @@ Example:
     }
     return records.some((record) => record.action === Action.invalid) ? 1 : 0;
   },
-};
+});

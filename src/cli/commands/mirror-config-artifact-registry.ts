@@ -22,45 +22,39 @@ import {
 } from '../../google/index.js';
 import { parseMirrorRegistry } from '../../mapping/index.js';
 import { credentialHostKey } from '../../registry/credentials.js';
-import { type CommandIo, commonOptions, outputOption, parseCommandArgs, parseOutputFormat, writeJsonLine } from '../command.js';
+import { type CommandIo, parseOutputFormat, writeJsonLine } from '../command.js';
+import { dryRunFlag, outputFlag } from '../flags.js';
+import { type ParsedArgs, defineCommand, flag } from '../spec.js';
 
-const options = {
-  ...commonOptions,
-  ...outputOption,
-  remote: { type: 'string' },
-  repository: { type: 'string' },
-  'dry-run': { type: 'boolean' },
-} as const;
+const artifactRegistryFlags = [
+  flag({ name: 'remote', type: 'string', value: 'HOST', help: 'the source registry to serve (docker.io, quay.io, ghcr.io, ...)' }),
+  flag({ name: 'repository', type: 'string', value: 'REPO', help: 'the remote repository to create, LOCATION-docker.pkg.dev/PROJECT/ID' }),
+  { ...dryRunFlag, help: 'print the API request and the gcloud command; create nothing' },
+  { ...outputFlag, help: 'text (default) or json (one object)' },
+] as const;
 
-export const artifactRegistryUsage = `Usage: mirrorhook mirror-config artifact-registry --remote HOST [--repository LOCATION-docker.pkg.dev/PROJECT/ID]
-                [--dry-run] [--output text|json] [--config FILE]
-
-Creates an Artifact Registry remote repository: a pull-through cache that fetches HOST's images on first pull
+export const artifactRegistryCommand = defineCommand({
+  name: 'mirror-config artifact-registry',
+  summary: 'create an Artifact Registry remote repository (pull-through cache) for a source registry',
+  synopsis: ['mirrorhook mirror-config artifact-registry --remote HOST [--repository LOCATION-docker.pkg.dev/PROJECT/ID]\n[--dry-run] [--output text|json] [--config FILE]'],
+  description: `Creates an Artifact Registry remote repository: a pull-through cache that fetches HOST's images on first pull
 and keeps them, so they never need copying. Docker Hub (docker.io) uses Artifact Registry's preset; any other
 host is a custom upstream https://HOST. The repository is --repository, else mirror.remotes[HOST] of the config,
 else <host>-remote beside mirror.registry (us-docker.pkg.dev/p/mirror → us-docker.pkg.dev/p/docker-io-remote).
 Running it again is safe: an existing remote repository of the same upstream is accepted.
-Then point the mapping at it: mirror.remotes: { HOST: the repository } (printed when the config lacks it).
-
-  --remote HOST      the source registry to serve (docker.io, quay.io, ghcr.io, ...)
-  --repository REPO  the remote repository to create, LOCATION-docker.pkg.dev/PROJECT/ID
-  --dry-run          print the API request and the gcloud command; create nothing
-  -o, --output FMT   text (default) or json (one object)
-
-Credentials: Application Default Credentials (or mirror.googleJsonKeyFile); creating needs
+Then point the mapping at it: mirror.remotes: { HOST: the repository } (printed when the config lacks it).`,
+  flags: artifactRegistryFlags,
+  notes: `Credentials: Application Default Credentials (or mirror.googleJsonKeyFile); creating needs
 roles/artifactregistry.repoAdmin (or admin) on the project. MIRRORHOOK_ARTIFACT_REGISTRY_ENDPOINT names another
-API endpoint (https://host[:port], e.g. a Private Service Connect endpoint).
+API endpoint (https://host[:port], e.g. a Private Service Connect endpoint).`,
+  examples: [
+    'mirrorhook mirror-config artifact-registry --config examples/mirrorhook.yaml --remote docker.io --dry-run',
+    'mirrorhook mirror-config artifact-registry --remote quay.io --repository europe-west1-docker.pkg.dev/p/quay-remote',
+  ],
+  run: (args, io) => runArtifactRegistryConfig(args, io),
+});
 
-Examples:
-  mirrorhook mirror-config artifact-registry --config examples/mirrorhook.yaml --remote docker.io --dry-run
-  mirrorhook mirror-config artifact-registry --remote quay.io --repository europe-west1-docker.pkg.dev/p/quay-remote`;
-
-export async function runArtifactRegistryConfig(argv: readonly string[], io: CommandIo): Promise<number> {
-  const { values, positionals } = parseCommandArgs({ name: 'mirror-config artifact-registry' }, argv, options);
-  if (values.help) {
-    io.stdout.write(`${artifactRegistryUsage}\n`);
-    return 0;
-  }
+async function runArtifactRegistryConfig({ values, positionals }: ParsedArgs<typeof artifactRegistryFlags>, io: CommandIo): Promise<number> {
   if (positionals.length > 0) throw new MirrorhookError('MH_USAGE', `unexpected argument "${positionals[0]}" (see mirrorhook mirror-config artifact-registry --help)`);
   const format = parseOutputFormat(values.output);
   if (values.remote === undefined || values.remote.trim() === '') {

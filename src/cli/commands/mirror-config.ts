@@ -16,55 +16,54 @@ import { renderMirrorSets } from '../../openshift/index.js';
 import { MirrorhookError } from '../../errors.js';
 import { parseMirrorRegistry } from '../../mapping/index.js';
 import { registryScheme } from '../../registry/scheme.js';
-import { type Command, commonOptions, parseCommandArgs } from '../command.js';
+import { defineCommand, flag } from '../spec.js';
 import { basename, dirname } from 'node:path';
 import { runDockerConfig } from './mirror-config-docker.js';
 
 const formats = ['hosts-toml', 'config-toml', 'bmctl'] as const;
 type Format = (typeof formats)[number];
 
-const options = {
-  ...commonOptions,
-  hosts: { type: 'string' },
-  default: { type: 'boolean' },
-  out: { type: 'string' },
-  format: { type: 'string' },
-  'no-fallback': { type: 'boolean' },
-  ca: { type: 'string' },
-  'skip-verify': { type: 'boolean' },
-  'pull-credential-config-path': { type: 'string' },
-} as const;
-
-export const mirrorConfigCommand: Command = {
+export const mirrorConfigCommand = defineCommand({
   name: 'mirror-config',
   summary: 'node registry-mirror configuration: containerd (hosts.toml, config.toml, bmctl), CRI-O, Docker, OpenShift mirror sets; Artifact Registry remote repositories',
-  usage: `Usage: mirrorhook mirror-config containerd [--config FILE] [--hosts HOST,...] [--default]
-                [--out DIR] [--format hosts-toml|config-toml|bmctl] [--no-fallback]
-                [--ca PATH] [--skip-verify] [--pull-credential-config-path PATH]
-       mirrorhook mirror-config crio [--config FILE] [--hosts HOST,...] [--out FILE] [--no-fallback]
-       mirrorhook mirror-config docker [--config FILE]
-       mirrorhook mirror-config openshift [--config FILE] [--hosts HOST,...] [--no-fallback]
-
-Node-level mirroring: containerd pulls each source host's images from the mirror without any Pod changing.
+  synopsis: [
+    'mirrorhook mirror-config containerd [--config FILE] [--hosts HOST,...] [--default]\n[--out DIR] [--format hosts-toml|config-toml|bmctl] [--no-fallback]\n[--ca PATH] [--skip-verify] [--pull-credential-config-path PATH]',
+    'mirrorhook mirror-config crio [--config FILE] [--hosts HOST,...] [--out FILE] [--no-fallback]',
+    'mirrorhook mirror-config docker [--config FILE]',
+    'mirrorhook mirror-config openshift [--config FILE] [--hosts HOST,...] [--no-fallback]',
+  ],
+  description: `Node-level mirroring: containerd pulls each source host's images from the mirror without any Pod changing.
 For each source host (the hosts of sources.include, or --hosts), one <host>/hosts.toml in the
 /etc/containerd/certs.d layout: the mirror as a [host."<url>"] with capabilities pull and resolve, then the
 upstream as server (the fallback). A mirror with a path (its prefix, and the source host with the host-path
 layout) is written as <url>/v2/<path> with override_path = true. Scheme: the rule copy uses, https unless
-mirror.insecure, or the mirror is loopback (127.0.0.1, localhost, ::1) and no --ca is given.
-
-  --hosts LIST       source hosts, comma-separated (docker.io,quay.io,registry.example:5000)
-  --default          also write _default/hosts.toml, the catch-all for every other host (layout path only)
-  --out DIR          write DIR/<host>/hosts.toml, each atomically (e.g. /etc/containerd/certs.d);
-                     without it every file is printed to stdout after a "# <host>/hosts.toml" line
-  --no-fallback      never pull from the upstream: the mirror becomes the server itself
-  --ca PATH          CA file on the node for the mirror's TLS (ca; caCertPath with bmctl)
-  --skip-verify      do not verify the mirror's TLS certificate (skip_verify = true); only when asked
-  --format FMT       hosts-toml (default); config-toml, the deprecated registry.mirrors tables of
-                     /etc/containerd/config.toml for containerd before 1.5; bmctl, the registryMirrors block
-                     of a bare-metal cluster configuration (goes under spec:)
-  --pull-credential-config-path PATH   bmctl: Docker config.json on the nodes with the mirror's credentials
-
-crio: a containers-registries.conf v2 drop-in (/etc/containers/registries.conf.d/50-mirrorhook.conf), one
+mirror.insecure, or the mirror is loopback (127.0.0.1, localhost, ::1) and no --ca is given.`,
+  flags: [
+    flag({ name: 'hosts', type: 'string', value: 'LIST', help: 'source hosts, comma-separated (docker.io,quay.io,registry.example:5000)' }),
+    flag({ name: 'default', type: 'boolean', help: 'also write _default/hosts.toml, the catch-all for every other host (layout path only)' }),
+    flag({
+      name: 'out',
+      type: 'string',
+      value: 'DIR',
+      help: 'write DIR/<host>/hosts.toml, each atomically (e.g. /etc/containerd/certs.d);\nwithout it every file is printed to stdout after a "# <host>/hosts.toml" line',
+    }),
+    flag({ name: 'no-fallback', type: 'boolean', help: 'never pull from the upstream: the mirror becomes the server itself' }),
+    flag({ name: 'ca', type: 'string', value: 'PATH', help: "CA file on the node for the mirror's TLS (ca; caCertPath with bmctl)" }),
+    flag({ name: 'skip-verify', type: 'boolean', help: "do not verify the mirror's TLS certificate (skip_verify = true); only when asked" }),
+    flag({
+      name: 'format',
+      type: 'string',
+      value: 'FMT',
+      help: 'hosts-toml (default); config-toml, the deprecated registry.mirrors tables of\n/etc/containerd/config.toml for containerd before 1.5; bmctl, the registryMirrors block\nof a bare-metal cluster configuration (goes under spec:)',
+    }),
+    flag({
+      name: 'pull-credential-config-path',
+      type: 'string',
+      value: 'PATH',
+      help: "bmctl: Docker config.json on the nodes with the mirror's credentials",
+    }),
+  ],
+  notes: `crio: a containers-registries.conf v2 drop-in (/etc/containers/registries.conf.d/50-mirrorhook.conf), one
 [[registry]] per source host with the mirror as [[registry.mirror]] (pull-from-mirror = "all"); with
 --no-fallback the mirror is the registry's location. Read by CRI-O, Podman and skopeo alike. --out FILE.
 
@@ -75,22 +74,17 @@ openshift: an ImageDigestMirrorSet and an ImageTagMirrorSet named mirrorhook (co
 for oc apply -f -; the Machine Config Operator writes them into every node's CRI-O configuration. Sources
 fall back to the upstream (AllowContactingSource) unless --no-fallback (NeverContactSource).
 
-Artifact Registry remote repositories (pull-through caches): mirrorhook mirror-config artifact-registry --help
-
-Examples:
-  mirrorhook mirror-config containerd --config examples/mirrorhook.yaml --hosts docker.io,quay.io --out /etc/containerd/certs.d
-  mirrorhook mirror-config containerd --hosts docker.io,quay.io --format bmctl --ca /root/ca.crt
-  mirrorhook mirror-config crio --config examples/mirrorhook.yaml --hosts docker.io,quay.io
-  mirrorhook mirror-config openshift --config examples/mirrorhook.yaml --hosts docker.io,quay.io --no-fallback`,
-  async run(argv, io) {
-    // Artifact Registry remote repositories take their own flags (mirror-config-artifact-registry.ts).
-    // Loaded only for that subcommand: it needs the Google and registry clients, the node formats do not (ADR 0160).
-    if (argv[0] === 'artifact-registry') return (await import('./mirror-config-artifact-registry.js')).runArtifactRegistryConfig(argv.slice(1), io);
-    const { values, positionals } = parseCommandArgs(this, argv, options);
-    if (values.help) {
-      io.stdout.write(`${this.usage}\n`);
-      return 0;
-    }
+Artifact Registry remote repositories (pull-through caches): mirrorhook mirror-config artifact-registry --help`,
+  examples: [
+    'mirrorhook mirror-config containerd --config examples/mirrorhook.yaml --hosts docker.io,quay.io --out /etc/containerd/certs.d',
+    'mirrorhook mirror-config containerd --hosts docker.io,quay.io --format bmctl --ca /root/ca.crt',
+    'mirrorhook mirror-config crio --config examples/mirrorhook.yaml --hosts docker.io,quay.io',
+    'mirrorhook mirror-config openshift --config examples/mirrorhook.yaml --hosts docker.io,quay.io --no-fallback',
+  ],
+  // Artifact Registry remote repositories take their own flags and --help (mirror-config-artifact-registry.ts),
+  // loaded only for that subcommand: it needs the Google and registry clients, the node formats do not (ADR 0160).
+  delegates: { 'artifact-registry': async () => (await import('./mirror-config-artifact-registry.js')).artifactRegistryCommand },
+  async run({ values, positionals }, io) {
     const [subcommand, ...rest] = positionals;
     if (subcommand === 'docker') return runDockerConfig(values, io);
     if (subcommand !== 'containerd' && subcommand !== 'crio' && subcommand !== 'openshift') {
@@ -195,7 +189,7 @@ Examples:
     for (const written of await writeFilesAtomically(values.out, files)) io.stderr.write(`wrote ${written}\n`);
     return 0;
   },
-};
+});
 
 function parseFormat(value: string | undefined): Format {
   if (value === undefined) return 'hosts-toml';

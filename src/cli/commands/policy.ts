@@ -19,84 +19,65 @@ import {
 } from '../../policy/index.js';
 import { type ScanResult, scanPaths } from '../../scan/files.js';
 import { Standing } from '../../scan/classify.js';
-import {
-  type Command,
-  type CommandIo,
-  type OutputFormat,
-  commonOptions,
-  formatTable,
-  outputOption,
-  parseCommandArgs,
-  parseOutputFormat,
-  writeJsonLine,
-} from '../command.js';
+import { type CommandIo, type OutputFormat, formatTable, parseOutputFormat, writeJsonLine } from '../command.js';
+import { clusterFlag, fromAuditLogsFlag, kubeconfigFlag, outputFlag } from '../flags.js';
+import { defineCommand, flag } from '../spec.js';
 
-const options = {
-  ...commonOptions,
-  ...outputOption,
-  enforce: { type: 'boolean' },
-  allow: { type: 'string', multiple: true },
-  attestor: { type: 'string', multiple: true },
-  'cluster-rule': { type: 'string', multiple: true },
-  'namespace-rule': { type: 'string', multiple: true },
-  'serviceaccount-rule': { type: 'string', multiple: true },
-  simulate: { type: 'boolean' },
-  cluster: { type: 'boolean' },
-  'cluster-id': { type: 'string' },
-  kubeconfig: { type: 'string' },
-  'from-audit-logs': { type: 'string' },
-} as const;
-
-export const policyCommand: Command = {
+export const policyCommand = defineCommand({
   name: 'policy',
   summary: 'Binary Authorization policy YAML (dry-run by default), its simulation, and dry-run audit log reports',
-  usage: `Usage: mirrorhook policy binauthz [--config FILE] [--enforce] [--allow PATTERN]... [--attestor NAME]...
-                [--cluster-rule LOCATION.CLUSTER=MODE]... [--namespace-rule NAMESPACE=MODE]...
-                [--serviceaccount-rule NAMESPACE:SA=MODE]...
-       mirrorhook policy binauthz ... --simulate PATH...
-       mirrorhook policy binauthz ... --simulate --cluster [--cluster-id LOCATION.CLUSTER] [--kubeconfig FILE]
-       mirrorhook policy binauthz --from-audit-logs FILE
-
-Prints a Binary Authorization policy for \`gcloud container binauthz policy import\`: images in the mirror
+  synopsis: [
+    'mirrorhook policy binauthz [--config FILE] [--enforce] [--allow PATTERN]... [--attestor NAME]...\n[--cluster-rule LOCATION.CLUSTER=MODE]... [--namespace-rule NAMESPACE=MODE]...\n[--serviceaccount-rule NAMESPACE:SA=MODE]...',
+    'mirrorhook policy binauthz ... --simulate PATH...',
+    'mirrorhook policy binauthz ... --simulate --cluster [--cluster-id LOCATION.CLUSTER] [--kubeconfig FILE]',
+    'mirrorhook policy binauthz --from-audit-logs FILE',
+  ],
+  description: `Prints a Binary Authorization policy for \`gcloud container binauthz policy import\`: images in the mirror
 (<mirror>/**) and the --allow patterns are allowed, Google-maintained system images too
 (globalPolicyEvaluationMode: ENABLE), everything else is denied (ALWAYS_DENY, or REQUIRE_ATTESTATION when an
 --attestor is given) in DRYRUN_AUDIT_LOG_ONLY mode, so violations are only logged. --enforce makes every rule
-ENFORCED_BLOCK_AND_AUDIT_LOG. The policy is checked against the API's rules before it is printed.
-
-  --allow PATTERN          also allow registry/path, exact or ending in * (one path part) or ** (any depth)
-  --attestor NAME          projects/PROJECT/attestors/ATTESTOR; the default rule becomes REQUIRE_ATTESTATION
-  --cluster-rule K=MODE    a rule for one cluster (K is location.clusterId, e.g. us-central1-a.prod)
-  --namespace-rule K=MODE  a rule for one namespace
-  --serviceaccount-rule K=MODE  a rule for one namespace:serviceaccount
-                           MODE: allow, deny, attest (or ALWAYS_ALLOW, ALWAYS_DENY, REQUIRE_ATTESTATION)
-  --enforce                block instead of dry-run
-  --simulate PATH...       evaluate the policy against every image the Kubernetes manifests and kustomizations
-                           name (folders are walked as scan walks them) and list each with its verdict (allow
-                           or deny), where it is written and the rule that decided; changes nothing
-  --simulate --cluster     the same for every image the Pods of a cluster use (per namespace and service
-                           account, so those rules apply)
-  --cluster-id ID          location.clusterId of that cluster, so its clusterAdmissionRules apply
-  --kubeconfig FILE        kubeconfig for --cluster (default: KUBECONFIG, ~/.kube/config, in-cluster)
-  --from-audit-logs FILE   read exported dry-run audit log entries (gcloud logging read --format=json) and
-                           list the images that violated the policy, with counts
-  -o, --output FMT         text or json (the policy as one JSON object; verdicts and violations one per line)
-
-Flags add to the policy: block of the configuration (allow, attestors, clusterRules, namespaceRules,
-serviceAccountRules).
-
-Examples:
-  mirrorhook policy binauthz --config examples/mirrorhook.yaml > policy.yaml
-  gcloud container binauthz policy import policy.yaml
-  mirrorhook policy binauthz --simulate deploy/
-  mirrorhook policy binauthz --simulate --cluster --namespace-rule kube-system=allow
-  gcloud logging read 'labels."imagepolicywebhook.image-policy.k8s.io/dry-run"="true"' --format=json > dryrun.json
-  mirrorhook policy binauthz --from-audit-logs dryrun.json`,
-  async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(this, argv, options);
-    if (values.help) {
-      io.stdout.write(`${this.usage}\n`);
-      return 0;
-    }
+ENFORCED_BLOCK_AND_AUDIT_LOG. The policy is checked against the API's rules before it is printed.`,
+  flags: [
+    flag({ name: 'allow', type: 'string', multiple: true, value: 'PATTERN', help: 'also allow registry/path, exact or ending in * (one path part) or ** (any depth)' }),
+    flag({ name: 'attestor', type: 'string', multiple: true, value: 'NAME', help: 'projects/PROJECT/attestors/ATTESTOR; the default rule becomes REQUIRE_ATTESTATION' }),
+    flag({ name: 'cluster-rule', type: 'string', multiple: true, value: 'K=MODE', help: 'a rule for one cluster (K is location.clusterId, e.g. us-central1-a.prod)' }),
+    flag({ name: 'namespace-rule', type: 'string', multiple: true, value: 'K=MODE', help: 'a rule for one namespace' }),
+    flag({
+      name: 'serviceaccount-rule',
+      type: 'string',
+      multiple: true,
+      value: 'K=MODE',
+      help: 'a rule for one namespace:serviceaccount\nMODE: allow, deny, attest (or ALWAYS_ALLOW, ALWAYS_DENY, REQUIRE_ATTESTATION)',
+    }),
+    flag({ name: 'enforce', type: 'boolean', help: 'block instead of dry-run' }),
+    flag({
+      name: 'simulate',
+      type: 'boolean',
+      help: 'evaluate the policy against every image the Kubernetes manifests and kustomizations\nat PATH... name (folders are walked as scan walks them) and list each with its verdict\n(allow or deny), where it is written and the rule that decided; changes nothing',
+    }),
+    {
+      ...clusterFlag,
+      help: 'with --simulate: the same for every image the Pods of a cluster use (per namespace\nand service account, so those rules apply)',
+    },
+    flag({ name: 'cluster-id', type: 'string', value: 'ID', help: 'location.clusterId of that cluster, so its clusterAdmissionRules apply' }),
+    { ...kubeconfigFlag, help: 'kubeconfig for --cluster (default: KUBECONFIG, ~/.kube/config, in-cluster)' },
+    {
+      ...fromAuditLogsFlag,
+      help: 'read exported dry-run audit log entries (gcloud logging read --format=json) and\nlist the images that violated the policy, with counts',
+    },
+    { ...outputFlag, help: 'text or json (the policy as one JSON object; verdicts and violations one per line)' },
+  ],
+  notes: `Flags add to the policy: block of the configuration (allow, attestors, clusterRules, namespaceRules,
+serviceAccountRules).`,
+  examples: [
+    'mirrorhook policy binauthz --config examples/mirrorhook.yaml > policy.yaml',
+    'gcloud container binauthz policy import policy.yaml',
+    'mirrorhook policy binauthz --simulate deploy/',
+    'mirrorhook policy binauthz --simulate --cluster --namespace-rule kube-system=allow',
+    'gcloud logging read \'labels."imagepolicywebhook.image-policy.k8s.io/dry-run"="true"\' --format=json > dryrun.json',
+    'mirrorhook policy binauthz --from-audit-logs dryrun.json',
+  ],
+  async run({ values, positionals }, io) {
     const [subcommand, ...rest] = positionals;
     if (subcommand !== 'binauthz') {
       throw new MirrorhookError(
@@ -179,7 +160,7 @@ Examples:
     reportSimulation(policy, inventory, clusterId, format, io);
     return 0;
   },
-};
+});
 
 /** Formats whose images a cluster admits; Dockerfiles, compose and CI files name build-time and local images. */
 const admittedFormats: ReadonlySet<string> = new Set(['kubernetes', 'kustomize', 'helm-rendered', 'helm-values', 'helm-template']);

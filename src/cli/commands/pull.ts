@@ -3,44 +3,33 @@ import { dirname, resolve } from 'node:path';
 import { loadConfig } from '../../config/load.js';
 import { MirrorhookError } from '../../errors.js';
 import { type ImageReference, parseReference } from '../../reference/index.js';
-import { type Command, commonOptions, stoppedError, formatTable, outputOption, parseCommandArgs, parseOutputFormat, writeJsonLine } from '../command.js';
-import { registryAccessOptions, userPass } from './push.js';
+import { formatTable, parseOutputFormat, stoppedError, writeJsonLine } from '../command.js';
+import { outputFlag, registryAccessFlags } from '../flags.js';
+import { defineCommand, flag, withHelp } from '../spec.js';
+import { userPass } from './push.js';
 
-export const pullCommand: Command = {
+export const pullCommand = defineCommand({
   name: 'pull',
   summary: 'write images (every platform) into one OCI-layout archive to carry into an air gap',
   handlesStop: true,
-  usage: `Usage: mirrorhook pull [--username U --password P | --authfile FILE] [--ca-file FILE] [--insecure]
-                [--output text|json] --to-archive FILE IMAGE...
-
-Writes the images into one OCI image layout tar: index.json names each by its full reference, every platform
+  synopsis: [
+    'mirrorhook pull [--username U --password P | --authfile FILE] [--ca-file FILE] [--insecure]\n[--output text|json] --to-archive FILE IMAGE...',
+  ],
+  description: `Writes the images into one OCI image layout tar: index.json names each by its full reference, every platform
 of an index is included, manifests and digests are unchanged. FILE ending in .tar.gz/.tgz is gzip-compressed,
 .tar.xz xz-compressed (needs the xz program), anything else a plain tar. The file appears only once complete;
 Ctrl-C (or SIGTERM) stops at once, removes the partial file and exits 1.
-Carry it across and run \`mirrorhook push FILE --to REGISTRY\`.
-
-  --to-archive FILE   the archive to write
-  -u, --username U    with --password: Basic credentials for the source registries
-  -p, --password P
-  --authfile FILE     Docker config.json or a Kubernetes .dockerconfigjson (default credentials.dockerConfig,
-                      else ~/.docker/config.json)
-  --ca-file FILE      extra CA for the source registries' TLS
-  --insecure          plain HTTP
-  -o, --output FMT    text or json (one object per image)
-
-Example:
-  mirrorhook pull nginx:1.25 quay.io/prometheus/node-exporter:v1.8.0 --to-archive images.tar.gz`,
-  async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(this, argv, {
-      ...commonOptions,
-      ...outputOption,
-      ...registryAccessOptions,
-      'to-archive': { type: 'string' },
-    });
-    if (values.help) {
-      io.stdout.write(`${this.usage}\n`);
-      return 0;
-    }
+Carry it across and run \`mirrorhook push FILE --to REGISTRY\`.`,
+  flags: [
+    flag({ name: 'to-archive', type: 'string', value: 'FILE', help: 'the archive to write' }),
+    ...withHelp(registryAccessFlags, {
+      username: 'with --password: Basic credentials for the source registries',
+      'ca-file': "extra CA for the source registries' TLS",
+    }),
+    { ...outputFlag, help: 'text or json (one object per image)' },
+  ],
+  examples: ['mirrorhook pull nginx:1.25 quay.io/prometheus/node-exporter:v1.8.0 --to-archive images.tar.gz'],
+  async run({ values, positionals }, io) {
     const format = parseOutputFormat(values.output);
     const file = values['to-archive'];
     if (file === undefined || file === '') throw new MirrorhookError('MH_USAGE', 'pull needs --to-archive FILE');
@@ -81,4 +70,4 @@ Example:
     }
     return 0;
   },
-};
+});

@@ -6,45 +6,29 @@ import { type PullSummary, aggregatePulls, dockerHubAnonymousLimit } from '../..
 import { parseDuration } from '../duration.js';
 import { PullTally } from '../../pulls/events.js';
 import { parseLogExport } from '../../pulls/logs.js';
-import { type Command, type CommandIo, commonOptions, formatTable, outputOption, parseCommandArgs, parseOutputFormat, writeJsonLine } from '../command.js';
+import { type CommandIo, formatTable, parseOutputFormat, writeJsonLine } from '../command.js';
+import { fromLogsFlag, kubeFlags, outputFlag } from '../flags.js';
+import { configFlag, defineCommand, flag } from '../spec.js';
 
-export const pullsCommand: Command = {
+export const pullsCommand = defineCommand({
   name: 'pulls',
   summary: 'pull frequency per image, from cluster Pulling events or an exported Cloud Logging / BigQuery result',
   handlesStop: true,
-  usage: `Usage: mirrorhook pulls [--kubeconfig FILE] [-n NAMESPACE] [--watch DURATION] [options]
-       mirrorhook pulls --from-logs FILE [options]
-
-Counts image pulls per image, most pulled first, with first and last seen, the source registry, and the
+  synopsis: ['mirrorhook pulls [--kubeconfig FILE] [-n NAMESPACE] [--watch DURATION] [options]', 'mirrorhook pulls --from-logs FILE [options]'],
+  description: `Counts image pulls per image, most pulled first, with first and last seen, the source registry, and the
 rate against Docker Hub's anonymous limit (100 pulls per 6 hours per IP address).
 
 Without --from-logs it reads the cluster's Pulling events (core/v1 and events.k8s.io/v1, every namespace).
-Events expire (an hour by default), so --watch keeps counting new pulls for that long before printing.
-
-  --from-logs FILE     a \`gcloud logging read --format=json\` export, or BigQuery rows (bq query
-                       --format=json, or JSON lines) with jsonPayload.message
-  --watch DURATION     keep watching events this long (90s, 10m, 2h) and count every pull
-  -n, --namespace NS   only this namespace (default: every namespace)
-  --kubeconfig FILE    kubeconfig (default: KUBECONFIG, ~/.kube/config, or in-cluster)
-  --config FILE        configuration (default: mirrorhook.yaml if present, else the built-in default)
-  -o, --output FMT     text (a table) or json (one object per image)
-
-Example:
-  gcloud logging read 'jsonPayload.reason="Pulling"' --format=json > pulls.json
-  mirrorhook pulls --from-logs pulls.json`,
-  async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(this, argv, {
-      ...commonOptions,
-      ...outputOption,
-      'from-logs': { type: 'string' },
-      watch: { type: 'string' },
-      kubeconfig: { type: 'string' },
-      namespace: { type: 'string', short: 'n' },
-    });
-    if (values.help) {
-      io.stdout.write(`${this.usage}\n`);
-      return 0;
-    }
+Events expire (an hour by default), so --watch keeps counting new pulls for that long before printing.`,
+  flags: [
+    fromLogsFlag,
+    flag({ name: 'watch', type: 'string', value: 'DURATION', help: 'keep watching events this long (90s, 10m, 2h) and count every pull' }),
+    ...kubeFlags,
+    configFlag,
+    { ...outputFlag, help: 'text (a table) or json (one object per image)' },
+  ],
+  examples: ['gcloud logging read \'jsonPayload.reason="Pulling"\' --format=json > pulls.json', 'mirrorhook pulls --from-logs pulls.json'],
+  async run({ values, positionals }, io) {
     const format = parseOutputFormat(values.output);
     if (positionals.length > 0) throw new MirrorhookError('MH_USAGE', `pulls takes no arguments, got "${positionals.join(' ')}" (see mirrorhook pulls --help)`);
     const fromLogs = values['from-logs'];
@@ -82,7 +66,7 @@ Example:
     print(io, format, aggregatePulls(tally.records(), mapper));
     return 0;
   },
-};
+});
 
 function print(io: CommandIo, format: 'text' | 'json', summary: PullSummary): void {
   if (format === 'json') {

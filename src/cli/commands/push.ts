@@ -2,17 +2,11 @@ import { loadConfig } from '../../config/load.js';
 import { MirrorhookError } from '../../errors.js';
 import { type Mapper, createMapper, parseMirrorRegistry } from '../../mapping/index.js';
 import { parseReference } from '../../reference/index.js';
-import { type Command, commonOptions, stoppedError, formatTable, outputOption, parseCommandArgs, parseOutputFormat, writeJsonLine } from '../command.js';
+import { formatTable, parseOutputFormat, stoppedError, writeJsonLine } from '../command.js';
+import { outputFlag, registryAccessFlags } from '../flags.js';
+import { defineCommand, flag, withHelp } from '../spec.js';
 
-/** Credentials for the one registry a command talks to: `--username/--password`, else the Docker config. */
-export const registryAccessOptions = {
-  username: { type: 'string', short: 'u' },
-  password: { type: 'string', short: 'p' },
-  authfile: { type: 'string' },
-  insecure: { type: 'boolean' },
-  'ca-file': { type: 'string' },
-} as const;
-
+/** The `--username/--password` pair of registryAccessFlags; undefined when neither is given (then the Docker config). */
 export function userPass(username: string | undefined, password: string | undefined): string | undefined {
   if (username === undefined && password === undefined) return undefined;
   if (username === undefined || password === undefined || username === '') {
@@ -21,14 +15,14 @@ export function userPass(username: string | undefined, password: string | undefi
   return `${username}:${password}`;
 }
 
-export const pushCommand: Command = {
+export const pushCommand = defineCommand({
   name: 'push',
   summary: 'push image archives (docker save, OCI layout; .tar, .tar.gz, .tar.xz or a folder) into a registry',
   handlesStop: true,
-  usage: `Usage: mirrorhook push [--config FILE] --to REGISTRY[/NAMESPACE] [--username U --password P | --authfile FILE]
-                [--ca-file FILE] [--insecure] [--output text|json] [--name REF] ARCHIVE...
-
-For air-gapped installs: pushes every image of each archive into the registry, placed by mirror.layout of the
+  synopsis: [
+    'mirrorhook push [--config FILE] --to REGISTRY[/NAMESPACE] [--username U --password P | --authfile FILE]\n[--ca-file FILE] [--insecure] [--output text|json] [--name REF] ARCHIVE...',
+  ],
+  description: `For air-gapped installs: pushes every image of each archive into the registry, placed by mirror.layout of the
 configuration (default host-path: docker.io/library/nginx:1.25 goes to REGISTRY/NAMESPACE/docker.io/library/nginx:1.25).
 Archives: \`docker save\` / skopeo docker-archive (manifest.json and layer tars; a Docker v2 manifest is built and
 its digest printed) and OCI image layouts (index.json and blobs/; manifests and digests kept exactly), as a
@@ -36,29 +30,26 @@ folder, .tar, .tar.gz or .tar.xz (xz needs the xz program). Each archive is read
 first to check every digest, size and blob (a truncated or damaged archive is refused and nothing is pushed),
 then to upload the blobs the registry lacks. Manifests go last, so a failure never leaves a tag on missing blobs,
 nor does Ctrl-C (or SIGTERM), which stops at once and exits 1. An archive whose image carries no name (\`crane pull
---format oci\` writes no name) is pushed with --name.
-
-  --to REG[/NS]       the registry, and optionally a namespace inside it
-  --name REF          push the one image of the one ARCHIVE under REF (placed under --to like a name the archive
-                      carries); for archives whose image has no name; an archive of several images is refused
-  -u, --username U    with --password: Basic credentials for the registry (else the Docker config, else anonymous)
-  -p, --password P
-  --authfile FILE     Docker config.json or a Kubernetes .dockerconfigjson (default credentials.dockerConfig,
-                      else ~/.docker/config.json)
-  --ca-file FILE      extra CA for the registry's TLS (selects HTTPS on loopback); default mirror.caFile when
-                      --to is the configured mirror's registry
-  --insecure          plain HTTP (default mirror.insecure when --to is the configured mirror's registry)
-  -o, --output FMT    text or json (one object per pushed image)
-
-Examples:
-  mirrorhook push images.tar.gz --to harbor.internal/mirror --ca-file harbor-ca.crt --username admin --password "$HARBOR_PASSWORD"
-  mirrorhook push ./nginx-layout --name docker.io/library/nginx:1.27 --to harbor.internal/mirror`,
-  async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(this, argv, { ...commonOptions, ...outputOption, ...registryAccessOptions, to: { type: 'string' }, name: { type: 'string' } });
-    if (values.help) {
-      io.stdout.write(`${this.usage}\n`);
-      return 0;
-    }
+--format oci\` writes no name) is pushed with --name.`,
+  flags: [
+    flag({ name: 'to', type: 'string', value: 'REG[/NS]', help: 'the registry, and optionally a namespace inside it' }),
+    flag({
+      name: 'name',
+      type: 'string',
+      value: 'REF',
+      help: 'push the one image of the one ARCHIVE under REF (placed under --to like a name the archive\ncarries); for archives whose image has no name; an archive of several images is refused',
+    }),
+    ...withHelp(registryAccessFlags, {
+      'ca-file': "extra CA for the registry's TLS (selects HTTPS on loopback); default mirror.caFile when\n--to is the configured mirror's registry",
+      insecure: "plain HTTP (default mirror.insecure when --to is the configured mirror's registry)",
+    }),
+    { ...outputFlag, help: 'text or json (one object per pushed image)' },
+  ],
+  examples: [
+    'mirrorhook push images.tar.gz --to harbor.internal/mirror --ca-file harbor-ca.crt --username admin --password "$HARBOR_PASSWORD"',
+    'mirrorhook push ./nginx-layout --name docker.io/library/nginx:1.27 --to harbor.internal/mirror',
+  ],
+  async run({ values, positionals }, io) {
     const format = parseOutputFormat(values.output);
     if (positionals.length === 0) throw new MirrorhookError('MH_USAGE', 'push needs at least one ARCHIVE (see mirrorhook push --help)');
     if (values.to === undefined) throw new MirrorhookError('MH_USAGE', 'push needs --to REGISTRY[/NAMESPACE]');
@@ -126,4 +117,4 @@ Examples:
     }
     return 0;
   },
-};
+});

@@ -13,49 +13,39 @@ import { checkMirror, usesFromCluster, usesFromFiles } from '../../report/collec
 import { type ImageUse, type NamespaceMode, type Report, buildReport } from '../../report/model.js';
 import { inventoryFromObjects } from '../../scan/cluster/inventory.js';
 import { scanPaths } from '../../scan/files.js';
-import { type Command, type CommandIo, commonOptions, outputOption, parseCommandArgs, parseOutputFormat, writeJsonLine } from '../command.js';
+import { type CommandIo, parseOutputFormat, writeJsonLine } from '../command.js';
+import { clusterFlag, fromAuditLogsFlag, fromLogsFlag, kubeconfigFlag, outputFlag } from '../flags.js';
+import { configFlag, defineCommand, flag } from '../spec.js';
 
-export const reportCommand: Command = {
+export const reportCommand = defineCommand({
   name: 'report',
   summary: 'the migration scoreboard: one self-contained HTML page (or JSON) of what is mirrored and what still is not',
-  usage: `Usage: mirrorhook report [PATH...] [--cluster] [--from-logs FILE] [--from-audit-logs FILE] [--out FILE] [options]
-
-Writes one HTML page (inline CSS and SVG, one inline sorting script allowed by its hash, nothing fetched: it
+  synopsis: ['mirrorhook report [PATH...] [--cluster] [--from-logs FILE] [--from-audit-logs FILE] [--out FILE] [options]'],
+  description: `Writes one HTML page (inline CSS and SVG, one inline sorting script allowed by its hash, nothing fetched: it
 opens from disk) with the share of images and containers already served from the mirror, what the rest waits
 for, third-party registries by pulls with the Docker Hub rate-limit risk, what audit mode would rewrite per
 namespace, what a Binary Authorization dry-run flagged, and every image with its mirror target, presence and
 digest. With sync: entries in the config, when each synced repository last succeeded (the records mirrorhook
 sync leaves in the mirror). The mirror is asked (one manifest HEAD per image, credentials as mirrorhook copy)
-unless --offline.
-
-  PATH...                  files or folders to scan, as mirrorhook scan
-  --cluster                Pods and workload templates of every namespace, namespace modes (mirrorhook.io/mode)
-                           and recent Pulling events, as scan --cluster and pulls
-  --kubeconfig FILE        kubeconfig for --cluster (default: KUBECONFIG, ~/.kube/config, or in-cluster)
-  --offline                do not ask the mirror: presence and digests are left unknown
-  --from-logs FILE         pulls from a gcloud logging / BigQuery export, as mirrorhook pulls --from-logs
-  --from-audit-logs FILE   Binary Authorization dry-run entries, as mirrorhook policy binauthz --from-audit-logs
-  --out FILE               where the HTML page goes (default: mirrorhook-report.html)
-  --config FILE            configuration (default: mirrorhook.yaml if present, else the built-in default)
-  -o, --output FMT         text: a short summary (and the page);  json: the numbers as one object, no page
-
-Example:
-  mirrorhook report --offline --config examples/mirrorhook.yaml --from-logs examples/logs/gcloud-events.json --out /tmp/report.html examples/`,
-  async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(this, argv, {
-      ...commonOptions,
-      ...outputOption,
-      'from-logs': { type: 'string' },
-      'from-audit-logs': { type: 'string' },
-      out: { type: 'string' },
-      cluster: { type: 'boolean' },
-      kubeconfig: { type: 'string' },
-      offline: { type: 'boolean' },
-    });
-    if (values.help) {
-      io.stdout.write(`${this.usage}\n`);
-      return 0;
-    }
+unless --offline.`,
+  arguments: [{ name: 'PATH...', help: 'files or folders to scan, as mirrorhook scan' }],
+  flags: [
+    {
+      ...clusterFlag,
+      help: 'Pods and workload templates of every namespace, namespace modes (mirrorhook.io/mode)\nand recent Pulling events, as scan --cluster and pulls',
+    },
+    { ...kubeconfigFlag, help: 'kubeconfig for --cluster (default: KUBECONFIG, ~/.kube/config, or in-cluster)' },
+    flag({ name: 'offline', type: 'boolean', help: 'do not ask the mirror: presence and digests are left unknown' }),
+    { ...fromLogsFlag, help: 'pulls from a gcloud logging / BigQuery export, as mirrorhook pulls --from-logs' },
+    { ...fromAuditLogsFlag, help: 'Binary Authorization dry-run entries, as mirrorhook policy binauthz --from-audit-logs' },
+    flag({ name: 'out', type: 'string', value: 'FILE', help: 'where the HTML page goes (default: mirrorhook-report.html)' }),
+    configFlag,
+    { ...outputFlag, help: 'text: a short summary (and the page);  json: the numbers as one object, no page' },
+  ],
+  examples: [
+    'mirrorhook report --offline --config examples/mirrorhook.yaml --from-logs examples/logs/gcloud-events.json --out /tmp/report.html examples/',
+  ],
+  async run({ values, positionals }, io) {
     const format = parseOutputFormat(values.output);
     const fromLogs = values['from-logs'];
     const fromAuditLogs = values['from-audit-logs'];
@@ -116,7 +106,7 @@ Example:
     printSummary(io, report, out);
     return 0;
   },
-};
+});
 
 async function readInput(file: string, code: 'MH_PULLS_LOG_READ' | 'MH_POLICY_AUDIT_LOG'): Promise<string> {
   try {

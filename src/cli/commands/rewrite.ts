@@ -2,36 +2,26 @@ import { loadConfig } from '../../config/load.js';
 import { MirrorhookError } from '../../errors.js';
 import { createMapper } from '../../mapping/index.js';
 import { rewritePaths } from '../../rewrite/rewrite.js';
-import { type Command, commonOptions, outputOption, parseCommandArgs, parseOutputFormat, writeJsonLine } from '../command.js';
+import { parseOutputFormat, writeJsonLine } from '../command.js';
+import { dryRunFlag, outputFlag } from '../flags.js';
+import { configFlag, defineCommand, flag } from '../spec.js';
 
-export const rewriteCommand: Command = {
+export const rewriteCommand = defineCommand({
   name: 'rewrite',
   summary: 'rewrite third-party image references in manifests and Dockerfiles to the mirror, in place',
-  usage: `Usage: mirrorhook rewrite [--dry-run | --check] [--config FILE] [--output text|json] PATH...
-
-Rewrites every third-party reference that scan finds to its mirror target, through the same mapping as
+  synopsis: ['mirrorhook rewrite [--dry-run | --check] [--config FILE] [--output text|json] PATH...'],
+  description: `Rewrites every third-party reference that scan finds to its mirror target, through the same mapping as
 the webhook. Only the reference text changes: comments, key order, quoting, indentation and line endings
 stay. Files are replaced atomically. Templated values and references already in the mirror are left
-alone, so running it twice changes nothing the second time.
-
-  --dry-run          change nothing; print a unified diff (git apply / patch -p1 take it)
-  --check            change nothing; exit 1 if anything would change (for CI), listing what
-  --config FILE      configuration (default: mirrorhook.yaml if present, else the built-in default)
-  -o, --output FMT   text (a line per change) or json (one object per change or reference left as is)
-
-Example:
-  mirrorhook rewrite --dry-run --config examples/mirrorhook.yaml examples/k8s`,
-  async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(this, argv, {
-      ...commonOptions,
-      ...outputOption,
-      'dry-run': { type: 'boolean' },
-      check: { type: 'boolean' },
-    });
-    if (values.help) {
-      io.stdout.write(`${this.usage}\n`);
-      return 0;
-    }
+alone, so running it twice changes nothing the second time.`,
+  flags: [
+    { ...dryRunFlag, help: 'change nothing; print a unified diff (git apply / patch -p1 take it)' },
+    flag({ name: 'check', type: 'boolean', help: 'change nothing; exit 1 if anything would change (for CI), listing what' }),
+    configFlag,
+    { ...outputFlag, help: 'text (a line per change) or json (one object per change or reference left as is)' },
+  ],
+  examples: ['mirrorhook rewrite --dry-run --config examples/mirrorhook.yaml examples/k8s'],
+  async run({ values, positionals }, io) {
     const format = parseOutputFormat(values.output);
     const dryRun = values['dry-run'] === true;
     const check = values.check === true;
@@ -83,4 +73,4 @@ Example:
     if (format === 'text' && !dryRun) io.stderr.write(`mirrorhook rewrite: ${check ? 'nothing to rewrite' : `rewrote ${summary}`}\n`);
     return 0;
   },
-};
+});

@@ -6,46 +6,36 @@ import { type ClusterOccurrence, inventoryFromObjects } from '../../scan/cluster
 import { scanPaths } from '../../scan/files.js';
 import type { Occurrence } from '../../scan/scan.js';
 import type { FileSkip } from '../../scan/types.js';
-import { type Command, type CommandIo, commonOptions, formatTable, outputOption, parseCommandArgs, writeJsonLine } from '../command.js';
+import { type CommandIo, formatTable, writeJsonLine } from '../command.js';
+import { clusterFlag, kubeconfigFlag, outputFlag } from '../flags.js';
+import { configFlag, defineCommand, flag } from '../spec.js';
 
 const ScanOutput = { text: 'text', json: 'json', table: 'table' } as const;
 type ScanOutput = (typeof ScanOutput)[keyof typeof ScanOutput];
 
-export const scanCommand: Command = {
+export const scanCommand = defineCommand({
   name: 'scan',
   summary: 'list third-party image references in files (Dockerfiles, manifests, kustomize, compose, CI pipelines) or in a cluster',
-  usage: `Usage: mirrorhook scan [options] PATH...
-       mirrorhook scan --cluster [--kubeconfig FILE] [options]
-
-Finds every image reference: Dockerfile FROM (with ARG defaults), COPY --from and RUN --mount=from;
+  synopsis: ['mirrorhook scan [options] PATH...', 'mirrorhook scan --cluster [--kubeconfig FILE] [options]'],
+  description: `Finds every image reference: Dockerfile FROM (with ARG defaults), COPY --from and RUN --mount=from;
 containers, initContainers and ephemeralContainers in Kubernetes YAML/JSON of any kind (Lists, CronJobs,
 Knative services, Helm-rendered output), image volumes, Tekton steps and Argo Workflows templates;
 kustomization images:; Compose image:; Cloud Build steps; GitHub Actions job containers, services and
 docker:// steps; ko base images. Images that Skaffold, Tilt or ko build (anywhere in the scanned tree)
 are reported as built: not listed, never rewritten. Folders are walked recursively. Templated
-values and files that do not parse are reported on stderr with a skip reason, never guessed.
-
-  --cluster            scan Pods and workload templates of every namespace instead of files
-  --kubeconfig FILE    kubeconfig for --cluster (default: KUBECONFIG, ~/.kube/config, or in-cluster)
-  --include-mirrored   list every reference, also those already in the mirror or left out by sources:
-  --config FILE        configuration (default: mirrorhook.yaml if present, else the built-in default)
-  -o, --output FMT     text: unique fully-qualified references not in the mirror, one a line (an images.txt)
-                       json: one object per occurrence;  table: one row per occurrence
-
-Example:
-  mirrorhook scan --config examples/mirrorhook.yaml examples/ > images.txt`,
-  async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(this, argv, {
-      ...commonOptions,
-      ...outputOption,
-      cluster: { type: 'boolean' },
-      kubeconfig: { type: 'string' },
-      'include-mirrored': { type: 'boolean' },
-    });
-    if (values.help) {
-      io.stdout.write(`${this.usage}\n`);
-      return 0;
-    }
+values and files that do not parse are reported on stderr with a skip reason, never guessed.`,
+  flags: [
+    { ...clusterFlag, help: 'scan Pods and workload templates of every namespace instead of files' },
+    { ...kubeconfigFlag, help: 'kubeconfig for --cluster (default: KUBECONFIG, ~/.kube/config, or in-cluster)' },
+    flag({ name: 'include-mirrored', type: 'boolean', help: 'list every reference, also those already in the mirror or left out by sources:' }),
+    configFlag,
+    {
+      ...outputFlag,
+      help: 'text: unique fully-qualified references not in the mirror, one a line (an images.txt)\njson: one object per occurrence;  table: one row per occurrence',
+    },
+  ],
+  examples: ['mirrorhook scan --config examples/mirrorhook.yaml examples/ > images.txt'],
+  async run({ values, positionals }, io) {
     const format = parseScanOutput(values.output);
     const cluster = values.cluster === true;
     if (cluster && positionals.length > 0) throw new MirrorhookError('MH_USAGE', 'give PATHs or --cluster, not both (see mirrorhook scan --help)');
@@ -69,7 +59,7 @@ Example:
     printFiles(io, format, occurrences, skips, includeMirrored);
     return 0;
   },
-};
+});
 
 function parseScanOutput(value: string | undefined): ScanOutput {
   if (value === undefined) return ScanOutput.text;

@@ -6,73 +6,60 @@ import { loadConfig } from '../../config/load.js';
 import { MirrorhookError, describeError } from '../../errors.js';
 import { formatMirrorRegistry, parseMirrorRegistry } from '../../mapping/index.js';
 import type { serve } from '../../server/listen.js';
-import { type Command, commonOptions, integerFlag, parseCommandArgs } from '../command.js';
+import { integerFlag } from '../command.js';
+import { kubeconfigFlag } from '../flags.js';
+import { configFlag, defineCommand, flag } from '../spec.js';
 import { parseDuration } from '../duration.js';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-export const serveCommand: Command = {
+export const serveCommand = defineCommand({
   name: 'serve',
   summary: 'run the admission webhook over HTTPS (POST /mutate, /audit; GET /healthz, /readyz, /metrics)',
   handlesStop: true,
-  usage: `Usage: mirrorhook serve [--config FILE] [--host H] [--port P] [--cert FILE --key FILE] [options]
-
-Runs the mutating admission webhook. Without --cert/--key it serves the set in the --ca-out folder
+  synopsis: ['mirrorhook serve [--config FILE] [--host H] [--port P] [--cert FILE --key FILE] [options]'],
+  description: `Runs the mutating admission webhook. Without --cert/--key it serves the set in the --ca-out folder
 (ca.crt, tls.crt, tls.key, as certs generate writes it) when that covers localhost and is not expiring;
 else it generates a self-signed set (localhost, 127.0.0.1, ::1, this host, the mirrorhook Service) and
 writes it there when the folder holds none of the three files. Files it does not use are never replaced:
 the new CA then goes to a temporary folder, named in the log. Without a config file it runs the built-in
-default (mirror localhost:5000/mirror, swap always). Certificate files are re-read when they change.
-
-  --config FILE          configuration (default: mirrorhook.yaml if present, else the built-in default)
-  --host H               address to listen on (default 0.0.0.0)
-  --port P               port (default 8443)
-  --cert FILE            serving certificate (PEM); with --key
-  --key FILE             its private key (PEM)
-  --ca-out FILE          the CA of the set used without --cert (default certs/ca.crt; tls.crt and tls.key
-                         beside it)
-  --log-level L          fatal, error, warn, info (default), debug, trace, silent
-  --reload-interval S    seconds between checks of the certificate files or Secret (default 10)
-  --manage-certs         keep a CA and serving certificate in a Secret, the caBundle in step, and rotate
-                         them before expiry (replicas agree through a Lease); needs a Kubernetes API
-  --cert-secret NAME     the Secret for --manage-certs (default mirrorhook-certs)
-  --webhook-config NAME  the MutatingWebhookConfiguration whose caBundle to keep (default mirrorhook)
-  --namespace NS         namespace of the Secret and Lease (default: POD_NAMESPACE, else mirrorhook)
-  --service NAME         Service name the certificate covers (default mirrorhook); --dns/--ip add names
-  --cert-validity D      serving certificate lifetime: 90d, 12h, 30m or 45s (default 90d; the CA lives 10x)
-  --kubeconfig FILE      kubeconfig for --manage-certs (default: in-cluster, else KUBECONFIG)
-  --shutdown-delay S     seconds /readyz fails before the listener closes on SIGTERM (default 5 in a
-                         Kubernetes Pod, 0 elsewhere)
-
-Examples:
-  mirrorhook certs generate --out certs/
-  mirrorhook serve --cert certs/tls.crt --key certs/tls.key
-  mirrorhook serve                                       # no flags: serves the certs/ set above`,
-  async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(this, argv, {
-      ...commonOptions,
-      host: { type: 'string' },
-      port: { type: 'string' },
-      cert: { type: 'string' },
-      key: { type: 'string' },
-      'ca-out': { type: 'string' },
-      'log-level': { type: 'string' },
-      'reload-interval': { type: 'string' },
-      'shutdown-delay': { type: 'string' },
-      'manage-certs': { type: 'boolean' },
-      'cert-secret': { type: 'string' },
-      'webhook-config': { type: 'string' },
-      namespace: { type: 'string' },
-      service: { type: 'string' },
-      'cert-validity': { type: 'string' },
-      dns: { type: 'string', multiple: true },
-      ip: { type: 'string', multiple: true },
-      kubeconfig: { type: 'string' },
-    });
-    if (values.help) {
-      io.stdout.write(`${this.usage}\n`);
-      return 0;
-    }
+default (mirror localhost:5000/mirror, swap always). Certificate files are re-read when they change.`,
+  flags: [
+    configFlag,
+    flag({ name: 'host', type: 'string', value: 'H', help: 'address to listen on (default 0.0.0.0)' }),
+    flag({ name: 'port', type: 'string', value: 'P', help: 'port (default 8443)' }),
+    flag({ name: 'cert', type: 'string', value: 'FILE', help: 'serving certificate (PEM); with --key' }),
+    flag({ name: 'key', type: 'string', value: 'FILE', help: 'its private key (PEM)' }),
+    flag({ name: 'ca-out', type: 'string', value: 'FILE', help: 'the CA of the set used without --cert (default certs/ca.crt; tls.crt and tls.key\nbeside it)' }),
+    flag({ name: 'log-level', type: 'string', value: 'L', help: 'fatal, error, warn, info (default), debug, trace, silent' }),
+    flag({ name: 'reload-interval', type: 'string', value: 'S', help: 'seconds between checks of the certificate files or Secret (default 10)' }),
+    flag({
+      name: 'manage-certs',
+      type: 'boolean',
+      help: 'keep a CA and serving certificate in a Secret, the caBundle in step, and rotate\nthem before expiry (replicas agree through a Lease); needs a Kubernetes API',
+    }),
+    flag({ name: 'cert-secret', type: 'string', value: 'NAME', help: 'the Secret for --manage-certs (default mirrorhook-certs)' }),
+    flag({ name: 'webhook-config', type: 'string', value: 'NAME', help: 'the MutatingWebhookConfiguration whose caBundle to keep (default mirrorhook)' }),
+    // Not kubeFlags' --namespace: this one names where the Secret lives, and has no -n.
+    flag({ name: 'namespace', type: 'string', value: 'NS', help: 'namespace of the Secret and Lease (default: POD_NAMESPACE, else mirrorhook)' }),
+    flag({ name: 'service', type: 'string', value: 'NAME', help: 'Service name the certificate covers (default mirrorhook); --dns/--ip add names' }),
+    flag({ name: 'dns', type: 'string', multiple: true, value: 'NAME', help: 'with --manage-certs: one more DNS name the certificate covers (repeatable)' }),
+    flag({ name: 'ip', type: 'string', multiple: true, value: 'ADDR', help: 'with --manage-certs: one more IP address the certificate covers (repeatable)' }),
+    flag({ name: 'cert-validity', type: 'string', value: 'D', help: 'serving certificate lifetime: 90d, 12h, 30m or 45s (default 90d; the CA lives 10x)' }),
+    { ...kubeconfigFlag, help: 'kubeconfig for --manage-certs (default: in-cluster, else KUBECONFIG)' },
+    flag({
+      name: 'shutdown-delay',
+      type: 'string',
+      value: 'S',
+      help: 'seconds /readyz fails before the listener closes on SIGTERM (default 5 in a\nKubernetes Pod, 0 elsewhere)',
+    }),
+  ],
+  examples: [
+    'mirrorhook certs generate --out certs/',
+    'mirrorhook serve --cert certs/tls.crt --key certs/tls.key',
+    'mirrorhook serve                                       # no flags: serves the certs/ set above',
+  ],
+  async run({ values, positionals }, io) {
     if (positionals.length > 0) throw new MirrorhookError('MH_USAGE', `serve takes no arguments, got "${positionals.join(' ')}"`);
     if (values['manage-certs'] === true && (values.cert !== undefined || values.key !== undefined)) {
       throw new MirrorhookError('MH_USAGE', '--manage-certs and --cert/--key exclude each other: the Secret is the certificate');
@@ -169,7 +156,7 @@ Examples:
     destination.flushSync();
     return 0;
   },
-};
+});
 
 interface ManagedOptions {
   readonly kubeconfig: string | undefined;

@@ -4,57 +4,48 @@ import { MirrorhookError, describeError } from '../../errors.js';
 import { parseMirrorRegistry } from '../../mapping/index.js';
 import { parseShard, parseSource, shardCountVariable, shardFromEnvironment } from '../../sync/policy.js';
 import type { RepositorySyncReport } from '../../sync/run.js';
-import { type Command, commonOptions, formatTable, outputOption, parseCommandArgs, parseOutputFormat, writeJsonLine } from '../command.js';
-import { copyAccessOptions, copyAccessSettings } from './copy.js';
+import { formatTable, parseOutputFormat, writeJsonLine } from '../command.js';
+import { copyAccessFlags, dryRunFlag, jobsFlag, outputFlag } from '../flags.js';
+import { configFlag, defineCommand, flag, withHelp } from '../spec.js';
+import { copyAccessSettings } from './copy.js';
 import { messageWithHint } from '../hints.js';
 
-const syncOptions = {
-  ...commonOptions,
-  ...outputOption,
-  'dry-run': { type: 'boolean' },
-  'no-record': { type: 'boolean' },
-  shard: { type: 'string' },
-  jobs: { type: 'string', short: 'j' },
-  ...copyAccessOptions,
-} as const;
-
-export const syncCommand: Command = {
+export const syncCommand = defineCommand({
   name: 'sync',
   summary: 'bring the mirror up to date with the sync: entries of the config (tags by semver, regex, latest N)',
   handlesStop: true,
-  usage: `Usage: mirrorhook sync [options]
-
-Keeps the mirror current with the configuration's sync: entries: lists each repository's tags, keeps those the
+  synopsis: ['mirrorhook sync [options]'],
+  description: `Keeps the mirror current with the configuration's sync: entries: lists each repository's tags, keeps those the
 entry's tag policy selects (semver range, regex, latest N), HEADs each on both sides, and copies what the mirror
 lacks or what moved upstream, byte for byte through the copy engine (signatures too). Targets come from the mirror
 mapping, as the webhook's do. A run with nothing new costs one tag list per repository and one HEAD per kept tag
-on each side. Exit 1 when anything failed, 2 on bad usage or config.
-
-      --dry-run          plan only: tag lists and HEADs, show what would be copied, write nothing
-      --no-record        do not write this run's status record (when each repository last succeeded, read by
-                         report and the status page) to <mirror>/mirrorhook/sync-status
-      --shard I/N        sync only shard I (0 <= I < N) of the repositories, by a stable hash of their name;
-                         default: JOB_COMPLETION_INDEX / ${shardCountVariable} when set (an Indexed Job)
-  -j, --jobs N           repositories, HEADs and copies in flight at once (default 4)
-      --src-creds U:P    credentials for the source registries
-      --dest-creds U:P   credentials for the mirror
-      --authfile FILE    Docker config.json or a Kubernetes .dockerconfigjson (default: credentials.dockerConfig,
-                         else ~/.docker/config.json)
-      --insecure         plain HTTP (loopback registries always use it unless they have a CA file)
-      --ca-file FILE     extra CA for the mirror (default: mirror.caFile)
-      --src-ca-file FILE extra CA for the sources
-  -o, --output FMT       text (a table per repository) or json (one object per repository, then a summary)
-      --config FILE      configuration (default: mirrorhook.yaml if present)
-
-Examples:
-  mirrorhook sync --config mirrorhook.yaml --dry-run
-  mirrorhook sync --config mirrorhook.yaml --shard 0/4 --output json`,
-  async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(this, argv, syncOptions);
-    if (values.help) {
-      io.stdout.write(`${this.usage}\n`);
-      return 0;
-    }
+on each side. Exit 1 when anything failed, 2 on bad usage or config.`,
+  flags: [
+    { ...dryRunFlag, help: 'plan only: tag lists and HEADs, show what would be copied, write nothing' },
+    flag({
+      name: 'no-record',
+      type: 'boolean',
+      help: "do not write this run's status record (when each repository last succeeded, read by\nreport and the status page) to <mirror>/mirrorhook/sync-status",
+    }),
+    flag({
+      name: 'shard',
+      type: 'string',
+      value: 'I/N',
+      help: `sync only shard I (0 <= I < N) of the repositories, by a stable hash of their name;\ndefault: JOB_COMPLETION_INDEX / ${shardCountVariable} when set (an Indexed Job)`,
+    }),
+    { ...jobsFlag, help: 'repositories, HEADs and copies in flight at once (default 4)' },
+    ...withHelp(copyAccessFlags, {
+      'src-creds': 'credentials for the source registries',
+      'dest-creds': 'credentials for the mirror',
+      authfile: 'Docker config.json or a Kubernetes .dockerconfigjson (default: credentials.dockerConfig,\nelse ~/.docker/config.json)',
+      'ca-file': 'extra CA for the mirror (default: mirror.caFile)',
+      'src-ca-file': 'extra CA for the sources',
+    }),
+    { ...outputFlag, help: 'text (a table per repository) or json (one object per repository, then a summary)' },
+    { ...configFlag, help: 'configuration (default: mirrorhook.yaml if present)' },
+  ],
+  examples: ['mirrorhook sync --config mirrorhook.yaml --dry-run', 'mirrorhook sync --config mirrorhook.yaml --shard 0/4 --output json'],
+  async run({ values, positionals }, io) {
     if (positionals.length > 0) throw new MirrorhookError('MH_USAGE', `sync takes no arguments (its repositories are the config's sync: entries), not "${positionals.join(' ')}"`);
     const format = parseOutputFormat(values.output);
     const jobs = parseJobs(values.jobs);
@@ -169,7 +160,7 @@ Examples:
     }
     return summary.failed > 0 ? 1 : 0;
   },
-};
+});
 
 function parseJobs(text: string | undefined): number {
   if (text === undefined) return 4;

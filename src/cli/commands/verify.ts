@@ -3,37 +3,25 @@ import { MirrorhookError } from '../../errors.js';
 import { createMapper, formatMirrorRegistry } from '../../mapping/index.js';
 import { parseDuration } from '../duration.js';
 import { verifyCluster } from '../../verify/verify.js';
-import { type Command, commonOptions, formatTable, outputOption, parseCommandArgs, parseOutputFormat, writeJsonLine } from '../command.js';
+import { formatTable, parseOutputFormat, writeJsonLine } from '../command.js';
+import { kubeFlags, outputFlag } from '../flags.js';
+import { configFlag, defineCommand, flag } from '../spec.js';
 
-export const verifyCommand: Command = {
+export const verifyCommand = defineCommand({
   name: 'verify',
   summary: 'check that running containers and recent pulls in a cluster come from the mirror',
-  usage: `Usage: mirrorhook verify [--since DURATION] [-n NAMESPACE] [--kubeconfig FILE] [--config FILE] [--output text|json]
-
-Lists every running container (all namespaces) and every Pulling event since DURATION ago whose image is
+  synopsis: ['mirrorhook verify [--since DURATION] [-n NAMESPACE] [--kubeconfig FILE] [--config FILE] [--output text|json]'],
+  description: `Lists every running container (all namespaces) and every Pulling event since DURATION ago whose image is
 not from the mirror. Exit 0 when there are none, 1 (MH_VERIFY_NOT_MIRRORED) when there are. Images that
-sources.include/exclude leave out on purpose do not count.
-
-  --since DURATION     how far back pulls count (default 1h; events live about an hour)
-  -n, --namespace NS   only this namespace (default: every namespace)
-  --kubeconfig FILE    kubeconfig (default: KUBECONFIG, ~/.kube/config, or in-cluster)
-  --config FILE        configuration (default: mirrorhook.yaml if present, else the built-in default)
-  -o, --output FMT     text (a table) or json (one object per container or pull)
-
-Example:
-  mirrorhook verify --since 30m`,
-  async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(this, argv, {
-      ...commonOptions,
-      ...outputOption,
-      since: { type: 'string' },
-      kubeconfig: { type: 'string' },
-      namespace: { type: 'string', short: 'n' },
-    });
-    if (values.help) {
-      io.stdout.write(`${this.usage}\n`);
-      return 0;
-    }
+sources.include/exclude leave out on purpose do not count.`,
+  flags: [
+    flag({ name: 'since', type: 'string', value: 'DURATION', help: 'how far back pulls count (default 1h; events live about an hour)' }),
+    ...kubeFlags,
+    configFlag,
+    { ...outputFlag, help: 'text (a table) or json (one object per container or pull)' },
+  ],
+  examples: ['mirrorhook verify --since 30m'],
+  async run({ values, positionals }, io) {
     const format = parseOutputFormat(values.output);
     if (positionals.length > 0) throw new MirrorhookError('MH_USAGE', `verify takes no arguments, got "${positionals.join(' ')}" (see mirrorhook verify --help)`);
     const sinceMs = parseDuration(values.since ?? '1h', '--since');
@@ -79,4 +67,4 @@ Example:
     io.stderr.write(`mirrorhook verify: all ${report.runningContainers} running containers${mounted('')} and ${report.recentPulls} pulls since ${values.since ?? '1h'} ago come from ${mirror} (or are left out by sources:)\n`);
     return 0;
   },
-};
+});
