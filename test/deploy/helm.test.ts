@@ -220,6 +220,8 @@ describe('deploy/helm/mirrorhook', () => {
       // A broken hook fails the uninstall within minutes instead of holding it.
       expect(job.spec.activeDeadlineSeconds).toBeLessThanOrEqual(300);
       expect(job.spec.backoffLimit).toBeLessThanOrEqual(2);
+      // Helm deletes a succeeded Job; a failed one stays for its logs, not for ever.
+      expect(job.spec.ttlSecondsAfterFinished).toBe(3600);
       // The Deployment's security settings; the only writable path is the emptyDir for kubectl's cache.
       const deployment = rendered.find((object) => object.kind === 'Deployment')!.spec.template.spec;
       expect(pod.securityContext).toEqual(deployment.securityContext);
