@@ -184,6 +184,13 @@ describe('deploy/helm/mirrorhook', () => {
     expect(parseConfigText(text, 'values.config').mirror.registry).toBe('mirror.corp:5000/m');
   });
 
+  it('kustomize emits the MutatingWebhookConfiguration last, so `kubectl delete -k` deletes it after the Service (docs/deploy-helm.md)', async () => {
+    const kinds = objects((await run(tool('kubectl'), ['kustomize', join(repoRoot, 'deploy/base')], { maxBuffer: 16 << 20 })).stdout).map((object) => object.kind);
+    expect(kinds.at(-1)).toBe('MutatingWebhookConfiguration');
+    expect(kinds.indexOf('Service')).toBeLessThan(kinds.indexOf('MutatingWebhookConfiguration'));
+    expect(kinds[0]).toBe('Namespace');
+  });
+
   describe('pre-delete hook (preDeleteHook)', () => {
     const hookObjects = (rendered: KubeObject[]) => rendered.filter((object) => object.metadata.annotations?.['helm.sh/hook'] !== undefined);
 

@@ -238,6 +238,15 @@ describe('helm chart on the real API server', () => {
     expect(await webhookExists('tpl-mirrorhook')).toBe(true);
     const deleted = await kubectl(['delete', '--wait=false', '-f', '-'], { input: rendered });
     expect(deleted.code).toBe(0);
+    // kubectl deletes in the order of its input, the webhook configuration (last, as Helm and kustomize emit it)
+    // after the Service: why the chart has a pre-delete hook and docs/deploy-helm.md says to delete it first with -k.
+    const order = await waitFor('the audit events of kubectl delete', async () => {
+      const found = await auditEvents((entry) => entry.stage === 'ResponseComplete' && entry.verb === 'delete' && entry.objectRef?.name === 'tpl-mirrorhook' &&
+        (entry.objectRef.resource === 'mutatingwebhookconfigurations' || (entry.objectRef.resource === 'services' && entry.objectRef.namespace === namespace)));
+      return found.length >= 2 ? found : undefined;
+    });
+    expect(order.sort((a, b) => (a.requestReceivedTimestamp ?? '').localeCompare(b.requestReceivedTimestamp ?? '')).map((entry) => entry.objectRef?.resource))
+      .toEqual(['services', 'mutatingwebhookconfigurations']);
   });
 
   it('helm install, upgrade and uninstall; a pre-delete hook that cannot run fails the uninstall in time, --no-hooks then removes it all', async () => {
