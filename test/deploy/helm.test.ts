@@ -76,7 +76,10 @@ describe('deploy/helm/mirrorhook', () => {
 
   /** Renders the chart with `values` and the kustomization at `dir`, and compares them object by object. */
   async function expectSameObjects(values: string[], dir: string): Promise<KubeObject[]> {
-    const fromHelm = objects(await helm('template', 'mirrorhook', chart, '--namespace', 'mirrorhook', '--set', 'namespace.create=true', ...values));
+    // --no-hooks: the pre-delete hook's objects exist only during `helm uninstall`; the base has no uninstall step.
+    const fromHelm = objects(
+      await helm('template', 'mirrorhook', chart, '--namespace', 'mirrorhook', '--set', 'namespace.create=true', '--no-hooks', ...values),
+    );
     const kustomized = objects((await run(tool('kubectl'), ['kustomize', join(repoRoot, dir)], { maxBuffer: 16 << 20 })).stdout);
     // Every label kustomize puts on an object, helm puts there too (helm adds instance, version, chart, managed-by).
     const helmByKey = new Map(fromHelm.map((object) => [key(normalize(object)), object]));
@@ -145,6 +148,8 @@ describe('deploy/helm/mirrorhook', () => {
     ['certificates.mode=bogus', "at '/certificates/mode': value must be one of 'provided', 'self-managed', 'cert-manager'"],
     ['webhook.timeoutSeconds=31', "at '/webhook/timeoutSeconds': maximum: got 31, want 30"],
     ['replicaCont=3', "additional properties 'replicaCont' not allowed"],
+    ['preDeleteHook.backoffLimit=-1', "at '/preDeleteHook/backoffLimit': minimum: got -1, want 0"],
+    ['preDeleteHook.image.tag=', "at '/preDeleteHook/image/tag': minLength: got 0, want 1"],
   ])('refuses --set %s at install time, saying where', async (value, message) => {
     const failure = await helm('template', 'x', chart, '--set', value).then(
       () => 'rendered',
@@ -177,5 +182,114 @@ describe('deploy/helm/mirrorhook', () => {
     }
     const text = (find('ConfigMap')!.data as Record<string, string>)['mirrorhook.yaml']!;
     expect(parseConfigText(text, 'values.config').mirror.registry).toBe('mirror.corp:5000/m');
+  });
+
+  it('kustomize emits the MutatingWebhookConfiguration last, so `kubectl delete -k` deletes it after the Service (docs/deploy-helm.md)', async () => {
+    const kinds = objects((await run(tool('kubectl'), ['kustomize', join(repoRoot, 'deploy/base')], { maxBuffer: 16 << 20 })).stdout).map((object) => object.kind);
+    expect(kinds.at(-1)).toBe('MutatingWebhookConfiguration');
+    expect(kinds.indexOf('Service')).toBeLessThan(kinds.indexOf('MutatingWebhookConfiguration'));
+    expect(kinds[0]).toBe('Namespace');
+  });
+
+  describe('pre-delete hook (preDeleteHook)', () => {
+    const hookObjects = (rendered: KubeObject[]) => rendered.filter((object) => object.metadata.annotations?.['helm.sh/hook'] !== undefined);
+
+    it('is on by default: a ServiceAccount, a ClusterRole, its binding and a kubectl Job, all pre-delete hooks, RBAC first', async () => {
+      const rendered = objects(await helm('template', 'rel', chart, '--namespace', 'tools'));
+      const hooks = hookObjects(rendered);
+      expect(hooks.map((object) => `${object.kind}/${object.metadata.name}`)).toEqual([
+        'ServiceAccount/rel-mirrorhook-pre-delete',
+        'ClusterRole/rel-mirrorhook-pre-delete',
+        'ClusterRoleBinding/rel-mirrorhook-pre-delete',
+        'Job/rel-mirrorhook-pre-delete',
+      ]);
+      for (const object of hooks) {
+        expect(object.metadata.annotations['helm.sh/hook']).toBe('pre-delete');
+        expect(object.metadata.annotations['helm.sh/hook-delete-policy']).toBe('before-hook-creation,hook-succeeded');
+      }
+      // Helm creates hooks by ascending weight and waits only for the Job: the RBAC must be there before it.
+      const weights = hooks.map((object) => Number(object.metadata.annotations['helm.sh/hook-weight']));
+      expect(weights).toEqual([...weights].sort((a, b) => a - b));
+      expect(new Set(weights).size).toBe(4);
+      const [serviceAccount, , binding, job] = hooks as [KubeObject, KubeObject, KubeObject, KubeObject];
+      expect(serviceAccount.metadata.namespace).toBe('tools');
+      expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'rel-mirrorhook-pre-delete' });
+      expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'rel-mirrorhook-pre-delete', namespace: 'tools' }]);
+
+      const webhookName = rendered.find((object) => object.kind === 'MutatingWebhookConfiguration')!.metadata.name as string;
+      const pod = job.spec.template.spec;
+      expect(pod.serviceAccountName).toBe('rel-mirrorhook-pre-delete');
+      expect(pod.restartPolicy).toBe('Never');
+      const [container] = pod.containers;
+      expect([...container.command, ...container.args]).toEqual([
+        '/bin/kubectl', 'delete', 'mutatingwebhookconfiguration', webhookName, '--ignore-not-found', '--wait=true',
+      ]);
+      // A broken hook fails the uninstall within minutes instead of holding it.
+      expect(job.spec.activeDeadlineSeconds).toBeLessThanOrEqual(300);
+      expect(job.spec.backoffLimit).toBeLessThanOrEqual(2);
+      // Helm deletes a succeeded Job; a failed one stays for its logs, not for ever.
+      expect(job.spec.ttlSecondsAfterFinished).toBe(3600);
+      // The Deployment's security settings; the only writable path is the emptyDir for kubectl's cache.
+      const deployment = rendered.find((object) => object.kind === 'Deployment')!.spec.template.spec;
+      expect(pod.securityContext).toEqual(deployment.securityContext);
+      expect(container.securityContext).toEqual(deployment.containers[0].securityContext);
+      expect(container.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
+      expect(pod.volumes).toEqual([{ name: 'tmp', emptyDir: { sizeLimit: '16Mi' } }]);
+      // Not one of the webhook's Pods (Service, PodDisruptionBudget), and never sent to it.
+      expect(job.spec.template.metadata.labels).toEqual({ 'app.kubernetes.io/name': 'mirrorhook-pre-delete', 'mirrorhook.io/skip': 'true' });
+    });
+
+    it('grants delete and get on the release webhook configuration and nothing else', async () => {
+      const rendered = objects(await helm('template', 'other', chart, '--namespace', 'x'));
+      const role = hookObjects(rendered).find((object) => object.kind === 'ClusterRole')!;
+      expect(role.rules).toEqual([
+        {
+          apiGroups: ['admissionregistration.k8s.io'],
+          resources: ['mutatingwebhookconfigurations'],
+          resourceNames: ['other-mirrorhook'],
+          verbs: ['delete', 'get'],
+        },
+      ]);
+      expect(role.aggregationRule).toBeUndefined();
+    });
+
+    it('uses the kubectl image of the Kubernetes version the e2e control plane runs (test/e2e/kube/go.mod)', async () => {
+      const pin = /^\s*k8s\.io\/kubernetes (v\d+\.\d+\.\d+)$/m.exec(readFileSync(join(repoRoot, 'test/e2e/kube/go.mod'), 'utf8'))?.[1];
+      expect(pin).toMatch(/^v\d+/);
+      const image = (args: string[]) =>
+        helm('template', 'r', chart, ...args).then((text) => hookObjects(objects(text)).find((object) => object.kind === 'Job')!.spec.template.spec.containers[0]);
+      expect((await image([])).image).toBe(`registry.k8s.io/kubectl:${pin}`);
+      const pinned = await image([
+        '--set', 'preDeleteHook.image.repository=mirror.corp/k8s/kubectl', '--set', `preDeleteHook.image.digest=sha256:${'b'.repeat(64)}`,
+        '--set', 'preDeleteHook.image.pullPolicy=Always',
+      ]);
+      expect([pinned.image, pinned.imagePullPolicy]).toEqual([`mirror.corp/k8s/kubectl@sha256:${'b'.repeat(64)}`, 'Always']);
+    });
+
+    it('takes nodeSelector, tolerations and priorityClassName from the main values', async () => {
+      const rendered = objects(
+        await helm(
+          'template', 'r', chart, '--set', 'nodeSelector.pool=system', '--set', 'tolerations[0].key=dedicated',
+          '--set', 'tolerations[0].operator=Exists', '--set', 'priorityClassName=system-cluster-critical',
+        ),
+      );
+      const pod = hookObjects(rendered).find((object) => object.kind === 'Job')!.spec.template.spec;
+      expect(pod).toMatchObject({
+        nodeSelector: { pool: 'system' },
+        tolerations: [{ key: 'dedicated', operator: 'Exists' }],
+        priorityClassName: 'system-cluster-critical',
+      });
+      expect(pod.affinity).toBeUndefined();
+    });
+
+    it('renders none of it with preDeleteHook.enabled=false, nor with helm template --no-hooks', async () => {
+      const withoutHooks = await helm('template', 'r', chart, '--namespace', 'n', '--no-hooks');
+      const disabled = await helm('template', 'r', chart, '--namespace', 'n', '--set', 'preDeleteHook.enabled=false');
+      for (const text of [withoutHooks, disabled]) {
+        expect(hookObjects(objects(text))).toEqual([]);
+        expect(text).not.toContain('pre-delete');
+      }
+      expect(objects(disabled)).toEqual(objects(withoutHooks));
+    });
   });
 });

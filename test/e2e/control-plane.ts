@@ -35,8 +35,9 @@ export interface ControlPlaneInfo {
   readonly binDir: string;
   readonly kubernetesVersion: string;
   /**
-   * The API server's audit log (JSON lines, level Metadata, Pods and their subresources only): where webhooks'
-   * auditAnnotations end up, as `<webhook name>/<key>`.
+   * The API server's audit log (JSON lines, level Metadata; Pods and their subresources, deletions and reads of
+   * MutatingWebhookConfigurations, deletions of Services): where webhooks' auditAnnotations end up, as `<webhook name>/<key>`,
+   * and who deleted what when.
    */
   readonly auditLogPath: string;
   /**
@@ -120,7 +121,13 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         apiVersion: 'audit.k8s.io/v1',
         kind: 'Policy',
         omitStages: ['RequestReceived'],
-        rules: [{ level: 'Metadata', resources: [{ group: '', resources: ['pods', 'pods/ephemeralcontainers'] }] }, { level: 'None' }],
+        rules: [
+          { level: 'Metadata', resources: [{ group: '', resources: ['pods', 'pods/ephemeralcontainers'] }] },
+          // Who deleted (or read) a webhook configuration and who deleted a Service, and when: the order of an uninstall.
+          { level: 'Metadata', verbs: ['delete', 'get'], resources: [{ group: 'admissionregistration.k8s.io', resources: ['mutatingwebhookconfigurations'] }] },
+          { level: 'Metadata', verbs: ['delete'], resources: [{ group: '', resources: ['services'] }] },
+          { level: 'None' },
+        ],
       }),
     );
     log(`starting kube-apiserver on ${apiServerUrl}`);

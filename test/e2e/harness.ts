@@ -16,8 +16,10 @@
  *                                   webhook configured by `clientConfig.service` (test/e2e/helm.test.ts)
  *   auditEvents(filter): Promise<AuditEvent[]>
  *                                   the API server's audit events so far (level Metadata; Pods and
- *                                   pods/ephemeralcontainers only) that match filter, e.g. to read webhooks'
- *                                   auditAnnotations; combine with waitFor, the log is written asynchronously.
+ *                                   pods/ephemeralcontainers, deletions and reads of MutatingWebhookConfigurations,
+ *                                   deletions of Services)
+ *                                   that match filter, e.g. to read webhooks' auditAnnotations or who deleted what
+ *                                   when; combine with waitFor, the log is written asynchronously.
  *   createNamespace(labels?, prefix?): Promise<string>
  *                                   a new namespace with a unique name (prefix "e2e-") and these labels, whose
  *                                   `default` ServiceAccount exists, so Pods can be created in it right away.
@@ -181,6 +183,10 @@ export interface AuditEvent {
   readonly objectRef?: { readonly resource?: string; readonly subresource?: string; readonly namespace?: string; readonly name?: string };
   readonly annotations?: Record<string, string>;
   readonly responseStatus?: { readonly code?: number };
+  readonly user?: { readonly username?: string };
+  /** RFC 3339 with microseconds, UTC: fixed width, so these compare as strings. */
+  readonly requestReceivedTimestamp?: string;
+  readonly stageTimestamp?: string;
 }
 
 /** Audit events logged so far that match the filter. */

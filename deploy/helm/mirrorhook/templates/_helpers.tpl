@@ -91,3 +91,16 @@ app.kubernetes.io/name: {{ .Chart.Name }}
 {{- define "mirrorhook.certSecretName" -}}
 {{- default (printf "%s-certs" (include "mirrorhook.fullname" .)) .Values.certificates.selfManaged.secretName -}}
 {{- end -}}
+
+{{- define "mirrorhook.preDeleteName" -}}
+{{- printf "%s-pre-delete" (include "mirrorhook.fullname" . | trunc 52 | trimSuffix "-") -}}
+{{- end -}}
+
+{{- define "mirrorhook.preDeleteImage" -}}
+{{- $image := .Values.preDeleteHook.image -}}
+{{- if $image.digest -}}
+{{- printf "%s@%s" $image.repository $image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" $image.repository $image.tag -}}
+{{- end -}}
+{{- end -}}
