@@ -38,20 +38,8 @@ export interface Peer {
 
 export function peers(root: string, cli: string): Peer[] {
   const bin = join(root, '.cache/bin');
-  const listFile = (job: CopyJob): string => {
-    const list = join(job.work, 'images.txt');
-    writeFileSync(list, job.images.map((image) => `${job.source}/${image}`).join('\n') + '\n');
-    return list;
-  };
   return [
-    {
-      name: 'mirrorhook',
-      copy: (job) => {
-        const config = join(job.work, 'mirrorhook.yaml');
-        writeFileSync(config, `mirror:\n  registry: ${job.target.host}\n  layout: path\n`);
-        return timed(root, [process.execPath, cli, 'copy', '--config', config, '--from-file', listFile(job), '--jobs', String(jobs), '--output', 'json']);
-      },
-    },
+    { name: 'mirrorhook', copy: (job) => timed(root, mirrorhookCommand(cli, job, writeList(job))) },
     {
       name: 'crane copy',
       copy: (job) =>
@@ -63,7 +51,7 @@ export function peers(root: string, cli: string): Peer[] {
     {
       name: 'gcrane cp loop',
       copy: (job) =>
-        timed(root, ['sh', '-c', 'while read -r src; do "$1" cp "$src" "$2/${src#*/}" || exit 1; done < "$3"', 'sh', join(bin, 'gcrane'), job.target.host, listFile(job)]),
+        timed(root, ['sh', '-c', 'while read -r src; do "$1" cp "$src" "$2/${src#*/}" || exit 1; done < "$3"', 'sh', join(bin, 'gcrane'), job.target.host, writeList(job)]),
     },
     {
       name: 'skopeo copy --all',
@@ -87,6 +75,19 @@ export function peers(root: string, cli: string): Peer[] {
       },
     },
   ];
+}
+
+/** `mirrorhook copy` of the job's list; `--dry-run` reads the same manifests with the same modules but moves no blob. */
+export function mirrorhookCommand(cli: string, job: CopyJob, list: string, extra: readonly string[] = []): string[] {
+  const config = join(job.work, 'mirrorhook.yaml');
+  writeFileSync(config, `mirror:\n  registry: ${job.target.host}\n  layout: path\n`);
+  return [process.execPath, cli, 'copy', '--config', config, '--from-file', list, '--jobs', String(jobs), '--output', 'json', ...extra];
+}
+
+export function writeList(job: CopyJob): string {
+  const list = join(job.work, 'images.txt');
+  writeFileSync(list, job.images.map((image) => `${job.source}/${image}`).join('\n') + '\n');
+  return list;
 }
 
 /** Fails early, with the way to get it, when a tool is missing. */

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type TestRegistry, startRegistry } from '../../test/support/registry.js';
-import { type Measured, type Peer, buildCli, checkTools, jobs, peers, timed } from './peers.js';
+import { type Measured, type Peer, buildCli, checkTools, jobs, mirrorhookCommand, peers, timed, writeList } from './peers.js';
 import { type SeededSet, type SetName, mb, rawIngest, seedSet, setNames } from './sets.js';
 import { describeWan, startToxiproxy } from './wan.js';
 
@@ -57,6 +57,7 @@ async function main(): Promise<void> {
       try {
         const set = await seedSet(name, source, smoke);
         console.log(`\n## set ${name}: ${set.description}; ${set.blobs.length} unique blobs, ${(set.totalBytes / mb).toFixed(0)} MiB`);
+        const baseline = name === 'large' ? await dryRun(cli, source, set.images, join(work, `${name}-dry-run`)) : startup;
         for (const link of links) {
           // The smoke run proves the WAN path on 2 images only, to stay well under a minute.
           const images = smoke && link === 'wan' ? set.images.slice(0, 2) : set.images;
@@ -69,7 +70,7 @@ async function main(): Promise<void> {
           }
           const results = await measureTools(tools, { source, host, images, work: join(work, `${name}-${link}`) }, roundsFor(name));
           printTable(results);
-          verdicts.push(...doneWhen(set, link, results, startup));
+          verdicts.push(...doneWhen(set, link, results, baseline));
         }
       } finally {
         await source.stop();
@@ -79,6 +80,23 @@ async function main(): Promise<void> {
     await toxiproxy?.stop();
   }
   console.log(`\ndone-when (printed, never gating CI):\n${verdicts.join('\n')}`);
+}
+
+/**
+ * The footprint the 1 GiB layer is judged against, as test/copy/memory.test.ts judges it: `mirrorhook copy --dry-run`
+ * of the same list loads the same modules and reads the same manifests, but moves no blob.
+ */
+async function dryRun(cli: string, source: TestRegistry, images: readonly string[], dir: string): Promise<Measured> {
+  const target = await startRegistry();
+  mkdirSync(dir, { recursive: true });
+  try {
+    const job = { source: source.host, target, images, work: dir };
+    const measured = await timed(root, mirrorhookCommand(cli, job, writeList(job), ['--dry-run']));
+    console.log(`mirrorhook copy --dry-run of the set (the baseline for its peak RSS): ${measured.seconds.toFixed(2)} s, ${measured.peakMiB.toFixed(0)} MiB`);
+    return measured;
+  } finally {
+    await target.stop();
+  }
 }
 
 /** Every tool, cold then warm, in `rounds` interleaved rounds; each tool's median round by cold time. */
@@ -123,7 +141,7 @@ function printTable(results: ReadonlyMap<string, Result>): void {
 }
 
 /** The issue's done-when lines for one (set, link): ratios of mirrorhook's time to crane's and the gcrane loop's. */
-function doneWhen(set: SeededSet, link: Link, results: ReadonlyMap<string, Result>, startup: Measured): string[] {
+function doneWhen(set: SeededSet, link: Link, results: ReadonlyMap<string, Result>, baseline: Measured): string[] {
   const ours = results.get('mirrorhook')!;
   const crane = results.get('crane copy')!;
   const loop = results.get('gcrane cp loop')!;
@@ -135,9 +153,9 @@ function doneWhen(set: SeededSet, link: Link, results: ReadonlyMap<string, Resul
       : [`${label}: mirrorhook ${ratio(ours.cold.seconds / crane.cold.seconds, 'crane', 0.7)}, ${ratio(ours.cold.seconds / loop.cold.seconds, 'gcrane loop', 0.5)}`];
   lines.push(`${label} warm: mirrorhook ${ratio(ours.warm.seconds / crane.warm.seconds, 'crane', 0.5)}`);
   if (set.name === 'large') {
-    // Flat: the layer adds buffers, not its size (the bound of test/copy/memory.test.ts: < 128 MiB over start-up).
-    const added = ours.cold.peakMiB - startup.peakMiB;
-    lines.push(`${label}: mirrorhook peak RSS ${ours.cold.peakMiB.toFixed(0)} MiB, +${added.toFixed(0)} MiB over start-up for a ${(set.totalBytes / mb).toFixed(0)} MiB layer (target flat, < +128 MiB: ${added < 128 ? 'met' : 'NOT met'})`);
+    // Flat: the layer adds buffers, not its size (the bound of test/copy/memory.test.ts: < 128 MiB over the dry run).
+    const added = ours.cold.peakMiB - baseline.peakMiB;
+    lines.push(`${label}: mirrorhook peak RSS ${ours.cold.peakMiB.toFixed(0)} MiB, +${added.toFixed(0)} MiB over its dry run for a ${(set.totalBytes / mb).toFixed(0)} MiB layer (target flat, < +128 MiB: ${added < 128 ? 'met' : 'NOT met'})`);
   }
   return lines;
 }
