@@ -37,6 +37,7 @@ const { values } = parseArgs({
 const smoke = values.smoke === true;
 if (!['all', ...setNames].includes(values.set)) throw new Error(`--set must be small, medium, large or all, not ${values.set}`);
 if (!['loopback', 'wan', 'both'].includes(values.link)) throw new Error(`--link must be loopback, wan or both, not ${values.link}`);
+if (values.rounds !== undefined && !(Number.isInteger(Number(values.rounds)) && Number(values.rounds) >= 1)) throw new Error(`--rounds must be a whole number from 1, not ${values.rounds}`);
 const sets: readonly SetName[] = smoke ? ['small'] : values.set === 'all' ? setNames : [values.set as SetName];
 const links: readonly Link[] = values.link === 'both' ? ['loopback', 'wan'] : [values.link as Link];
 const roundsFor = (set: SetName): number => (values.rounds !== undefined ? Number(values.rounds) : smoke || set === 'large' ? 1 : 3);
