@@ -5,7 +5,7 @@
 #                    chromium (headless browser tests of the report and status pages), containerd (proves hosts.toml),
 #                    prometheus (its promtool checks and unit-tests deploy/monitoring's alerts; the daemon is not used)
 #                    iproute2, util-linux (ip, unshare: the docs sandbox in a network namespace of its own)
-#   Go-built tools   crane, gcrane (go-containerregistry), regsync and helm into .cache/bin, each rebuilt only when its pinned
+#   Go-built tools   crane, gcrane (go-containerregistry), regsync, toxiproxy-server and helm into .cache/bin, each rebuilt only when its pinned
 #                    version changes; kube-apiserver from test/e2e/kube/.
 #   Go modules       CRDs into .cache/crds: OpenShift's ImageDigestMirrorSet/ImageTagMirrorSet (e2e) and the
 #                    prometheus-operator's ServiceMonitor/PrometheusRule (deploy/monitoring checks).
@@ -55,6 +55,17 @@ if [ ! -x "$bin/regsync" ] || [ "$(cat "$bin/.regsync.version" 2>/dev/null)" != 
   echo "install-tools: building regsync $regsync_version"
   GOBIN="$bin" go install "github.com/regclient/regclient/cmd/regsync@$regsync_version"
   echo "$regsync_version" > "$bin/.regsync.version"
+fi
+
+# toxiproxy (Shopify): bench/copy puts it in front of the source registry to shape a WAN link (latency, bandwidth).
+toxiproxy_version=v2.5.0
+if [ ! -x "$bin/toxiproxy-server" ] || [ "$(cat "$bin/.toxiproxy-server.version" 2>/dev/null)" != "$toxiproxy_version" ]; then
+  echo "install-tools: building toxiproxy-server $toxiproxy_version"
+  toxiproxy_build=$(mktemp -d)
+  GOBIN="$toxiproxy_build" go install "github.com/Shopify/toxiproxy/v2/cmd/server@$toxiproxy_version"
+  mv "$toxiproxy_build/server" "$bin/toxiproxy-server"
+  rmdir "$toxiproxy_build"
+  echo "$toxiproxy_version" > "$bin/.toxiproxy-server.version"
 fi
 
 helm_version=v3.22.0
