@@ -40,6 +40,8 @@ export interface MirroringOptions {
   readonly log?: (level: 'info' | 'warn', message: string, fields: Record<string, unknown>) => void;
   /** Called once per copy that finally failed (after retries), e.g. to post a Kubernetes Event. */
   readonly onCopyFailed?: (job: CopyJob, outcome: Extract<CopyOutcome, { status: 'failed' }>) => void;
+  /** Tag-check times kept (default 50,000, like the catalog): the least recently checked go first. */
+  readonly maxTagChecks?: number;
 }
 
 export interface PrepareContext {
@@ -59,8 +61,10 @@ export class Mirroring {
   readonly #onCopyFailed: NonNullable<MirroringOptions['onCopyFailed']>;
   /** target → when its source tag was last compared with the mirror. */
   readonly #tagCheckedAt = new Map<string, number>();
+  readonly #maxTagChecks: number;
 
   constructor(options: MirroringOptions) {
+    this.#maxTagChecks = Math.max(1, options.maxTagChecks ?? 50_000);
     this.#config = options.config;
     this.#catalog = options.catalog;
     this.#queue = options.queue;
@@ -87,6 +91,11 @@ export class Mirroring {
       }),
     );
     return (job) => verdicts.get(formatReference(job.target)) ?? { rewrite: false, skipReason: GateReason.mirrorUnknown, reason: 'not prepared' };
+  }
+
+  /** How many tag-check times are held (bounded by maxTagChecks). */
+  get tagChecksHeld(): number {
+    return this.#tagCheckedAt.size;
   }
 
   get queueDepth(): number {
@@ -165,7 +174,7 @@ export class Mirroring {
   #noteTagChecked(key: string, at: number): void {
     this.#tagCheckedAt.delete(key);
     this.#tagCheckedAt.set(key, at);
-    if (this.#tagCheckedAt.size > 50_000) {
+    if (this.#tagCheckedAt.size > this.#maxTagChecks) {
       const oldest = this.#tagCheckedAt.keys().next().value;
       if (oldest !== undefined) this.#tagCheckedAt.delete(oldest);
     }

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { MirrorCatalog } from '../../src/mirroring/catalog.js';
 import { type CopyJob, type CopyOutcome, CopyQueue } from '../../src/mirroring/queue.js';
 import { parseReference } from '../../src/reference/index.js';
+import { validateConfig } from '../../src/config/load.js';
+import { Mirroring } from '../../src/mirroring/service.js';
 
 // The timing logic (TTLs, coalescing, budgets, backoff) under a controlled clock and a scripted registry; the
 // same components run against real registries in webhook.test.ts.
@@ -233,5 +235,43 @@ describe('MirrorCatalog memory', () => {
     expect(catalog.size).toBe(3);
     expect(catalog.peek(targets[0]!)).toBeUndefined();
     expect(catalog.peek(targets[3]!)?.state).toBe('absent');
+  });
+});
+
+describe('Mirroring tag-check memory', () => {
+  it('keeps at most maxTagChecks tag-check times across 50,000 distinct mirrored images, and still checks a tag again', async () => {
+    let now = 0;
+    const present = { digest: 'sha256:' + 'a'.repeat(64) };
+    const sourceHeads: string[] = [];
+    const catalog = new MirrorCatalog(scriptedRegistry([present]), { now: () => now, maxEntries: 1_000 });
+    const queue = new CopyQueue(async () => ({ status: 'copied', digest: present.digest, bytes: 0, durationMs: 0 }));
+    const config = validateConfig({ mirror: { registry: 'mirror.local/m' }, swap: 'exists', copy: 'background', catalog: { tagRefreshSeconds: 60 } }, 'test');
+    const mirroring = new Mirroring({
+      config,
+      catalog,
+      queue,
+      now: () => now,
+      maxTagChecks: 500,
+      sources: {
+        headManifest: (repo, reference) => {
+          sourceHeads.push(`${repo.path}:${reference}`);
+          return Promise.resolve(present);
+        },
+      },
+    });
+    const jobFor = (index: number) => ({ source: parseReference(`docker.io/team/app${index}:v1`), target: parseReference(`mirror.local/m/docker.io/team/app${index}:v1`) });
+    let largest = 0;
+    for (let index = 0; index < 50_000; index++) {
+      const gate = await mirroring.prepare([jobFor(index)], { dryRun: false, audit: false });
+      expect(gate(jobFor(index)).rewrite).toBe(true);
+      largest = Math.max(largest, mirroring.tagChecksHeld);
+    }
+    expect(largest).toBe(500);
+    // The newest image's tag is still compared with its source once its refresh time has passed.
+    now += 61_000;
+    await mirroring.prepare([jobFor(49_999)], { dryRun: false, audit: false });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(sourceHeads).toEqual(['team/app49999:v1']);
+    await mirroring.close();
   });
 });
