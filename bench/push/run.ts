@@ -12,7 +12,7 @@
  * Every tool pushes into its own fresh registry (nobody profits from another's blobs). Wall time and peak RSS come
  * from GNU time around each process; mirrorhook's time includes reading the archive twice (verify, then send).
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type TestRegistry, startRegistry } from '../../test/support/registry.js';
+import { timed } from '../copy/peers.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -61,11 +62,11 @@ async function main(): Promise<void> {
       ['OCI folder', 'crane push', (t) => [crane, 'push', '--insecure', layout, `${t.host}/bench/big:1`]],
       ['OCI tar.gz', 'mirrorhook push', (t) => [process.execPath, cli, 'push', `${tar}.gz`, '--to', t.host, '--config', config]],
     ];
-    const results: [string, string, Measurement][] = [['-', 'mirrorhook --version (start-up alone)', await timed([process.execPath, cli, '--version'])]];
+    const results: [string, string, Measurement][] = [['-', 'mirrorhook --version (start-up alone)', await timed(root, [process.execPath, cli, '--version'])]];
     for (const [form, tool, command] of cases) {
       const target = await startRegistry();
       try {
-        results.push([form, tool, await timed(command(target))]);
+        results.push([form, tool, await timed(root, command(target))]);
       } finally {
         await target.stop();
       }
@@ -130,19 +131,6 @@ async function writeLayout(layout: string): Promise<void> {
   );
 }
 
-async function timed(command: readonly string[]): Promise<Measurement> {
-  const started = performance.now();
-  const { stderr } = await new Promise<{ stderr: string }>((resolve, reject) => {
-    const child = spawn('/usr/bin/time', ['-f', 'maxrss_kb=%M', ...command], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve({ stderr }) : reject(new Error(`${command.join(' ')} exited ${code}: ${stderr.slice(-2000)}`))));
-  });
-  const seconds = (performance.now() - started) / 1000;
-  const match = /maxrss_kb=(\d+)/.exec(stderr);
-  return { seconds, peakMiB: match ? Number(match[1]) / 1024 : Number.NaN };
-}
 
 function report(results: readonly [string, string, Measurement][], archiveBytes: number): void {
   console.log(`\n1 image, ${shape.layers} layers × ${shape.layerBytes / mib} MiB, archive ${(archiveBytes / mib).toFixed(0)} MiB, ${cpus().length} cores, ${new Date().toISOString()}`);
