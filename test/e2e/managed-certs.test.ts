@@ -67,6 +67,8 @@ function presented(port: number): Promise<string | undefined> {
 
 /** Admissions per second sent to a replica while it rotates (the e2e tier's rate; the soak sets 1,000). */
 const loadRate = Number(process.env.MIRRORHOOK_MANAGED_ROTATION_RATE ?? 100);
+/** How long the load runs (the e2e tier 45 s; the soak 60 s); Pods are created for 5 s longer. */
+const loadSeconds = Number(process.env.MIRRORHOOK_MANAGED_ROTATION_SECONDS ?? 45);
 
 describe('serve --manage-certs', () => {
   const webhookName = 'mirrorhook-e2e-managed';
@@ -112,10 +114,10 @@ describe('serve --manage-certs', () => {
     // Admit Pods for longer than two rotations (30 s certificates renew with a third left: every ~20 s), while
     // h2load sends admissions straight to replica A at a fixed rate, in 5-s runs that each open fresh TLS
     // connections (issue 14 item 2: `npm run soak:rotation:managed` runs this at 1,000/s).
-    const load = runLoadSegments(portA!, { rate: loadRate, seconds: 45, segmentSeconds: 5 }, dir);
+    const load = runLoadSegments(portA!, { rate: loadRate, seconds: loadSeconds, segmentSeconds: 5 }, dir);
     load.catch(() => undefined);
     const seen = new Set<string>();
-    const deadline = Date.now() + 50_000;
+    const deadline = Date.now() + (loadSeconds + 5) * 1000;
     let index = 0;
     while (Date.now() < deadline) {
       const created = await core().createNamespacedPod({
@@ -131,10 +133,10 @@ describe('serve --manage-certs', () => {
     expect(seen.size).toBeGreaterThanOrEqual(3);
     const figures = await load;
     console.log(
-      `--manage-certs rotation under load: ${figures.requests} admissions at ${loadRate}/s over 45 s, ${seen.size - 1} rotations seen; failed ${figures.failed}; p50 ${figures.p50Ms.toFixed(2)} ms, p99 ${figures.p99Ms.toFixed(2)} ms`,
+      `--manage-certs rotation under load: ${figures.requests} admissions at ${loadRate}/s over ${loadSeconds} s, ${seen.size - 1} rotations seen; failed ${figures.failed}; p50 ${figures.p50Ms.toFixed(2)} ms, p99 ${figures.p99Ms.toFixed(2)} ms`,
     );
     expect(figures.failed).toBe(0);
-    expect(figures.requests).toBeGreaterThan(loadRate * 45 * 0.9);
+    expect(figures.requests).toBeGreaterThan(loadRate * loadSeconds * 0.9);
     const after = await core().readNamespacedSecret({ name: 'mirrorhook-certs', namespace });
     const finalFingerprint = new X509Certificate(Buffer.from(after.data?.['tls.crt'] ?? '', 'base64')).fingerprint256;
     await waitFor('both replicas on the rotated certificate', async () =>
@@ -142,7 +144,7 @@ describe('serve --manage-certs', () => {
     );
     // Rotation renews the serving certificate under the same CA: the caBundle never changed.
     expect(Buffer.from(after.data?.['ca.crt'] ?? '', 'base64').toString()).toBe(bundle);
-  });
+  }, (loadSeconds + 70) * 1000);
 });
 
 describe('CA rotation', () => {
