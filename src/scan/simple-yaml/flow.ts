@@ -128,9 +128,12 @@ export class FlowReader {
     return index;
   }
 
-  /** A flow map's scalar key as lookups see it; a merge key, or a plain key with a colon, is refused. */
+  /**
+   * A flow map's scalar key as lookups see it; a merge key, a plain key with a colon, and a plain key the core schema
+   * reads as null, a boolean or a number (not the text it is written as) are refused.
+   */
   private key(key: SimpleScalar): string {
-    if (key.form === ScalarForm.opaque) refuse();
+    if (key.form === ScalarForm.opaque || key.form === ScalarForm.notString) refuse();
     const name = scalarValue(this.text, key) ?? this.text.slice(key.start, key.end);
     if (name === '<<' || (key.form === ScalarForm.plain && name.includes(':'))) refuse();
     return name;

@@ -18,6 +18,7 @@ import {
   ScalarForm,
   colon,
   dash,
+  isPlainString,
   hash,
   newline,
   plainForm,
@@ -186,6 +187,9 @@ class Reader {
       if (colonAt === -1) return -1;
       const key = text.slice(start, colonAt).trimEnd();
       if (key.length > 1000 || key === '<<' || /[[\]{},"']/.test(key)) refuse();
+      // A key the core schema reads as null, a boolean or a number (`~:`, `True:`, `0x10:`) is not the text it is
+      // written as: the full parser says what it is.
+      if (!isPlainString(key)) refuse();
       this.key = key;
     }
     return colonAt;
