@@ -98,7 +98,10 @@ describe('the replica holding the copy Lease dies mid-copy', () => {
       );
       expect(rewritten).toBe(true);
       const recoveredSeconds = (Date.now() - killedAt) / 1000;
-      const survivorLog = survivor.output();
+      // The Pod is rewritten as soon as the copy settles; the log line of that copy may reach stdout a moment later.
+      const survivorLog = await waitFor('the survivor logging its copy', () => (/background copy done/.test(survivor.output()) ? survivor.output() : undefined), {
+        timeoutMs: 10_000,
+      });
       expect(survivorLog).toContain('background copy left to the replica holding its Lease');
       expect(survivorLog).toMatch(/"status":"copied"[^\n]*background copy done|background copy done[^\n]*"status":"copied"/);
       expect(survivorLog).not.toContain('copy Lease unavailable');
