@@ -134,9 +134,9 @@ export async function timed(root: string, command: readonly string[]): Promise<M
   return { seconds, peakMiB: match ? Number(match[1]) / 1024 : Number.NaN };
 }
 
-/** Bundles the CLI once into .cache, as `npm run build` does into dist/ (scripts/bundle.js). */
-export async function buildCli(root: string): Promise<string> {
-  const outDir = join(root, '.cache/bench-copy/dist');
+/** Bundles the CLI once into .cache/bench-NAME/dist, as `npm run build` does into dist/ (scripts/bundle.js). */
+export async function buildCli(root: string, name = 'copy'): Promise<string> {
+  const outDir = join(root, `.cache/bench-${name}/dist`);
   try {
     await run(process.execPath, [join(root, 'scripts/bundle.js'), outDir], { cwd: root });
   } catch {

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type TestRegistry, startRegistry } from '../../test/support/registry.js';
-import { timed } from '../copy/peers.js';
+import { buildCli, timed } from '../copy/peers.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   for (const tool of ['/usr/bin/skopeo', '/usr/bin/time', crane, '/usr/bin/gzip']) {
     if (!existsSync(tool)) throw new Error(`bench/push needs ${tool}: run test/setup/install-tools.sh`);
   }
-  const cli = await buildCli();
+  const cli = await buildCli(root, 'push');
   const work = mkdtempSync(join(tmpdir(), 'mirrorhook-bench-push-'));
   try {
     const layout = join(work, 'layout');
@@ -151,17 +151,5 @@ function report(results: readonly [string, string, Measurement][], archiveBytes:
   }
 }
 
-/** Bundles the CLI once into .cache, as `npm run build` does into dist/ (scripts/bundle.js). */
-async function buildCli(): Promise<string> {
-  const outDir = join(root, '.cache/bench-push/dist');
-  try {
-    await run(process.execPath, [join(root, 'scripts/bundle.js'), outDir], { cwd: root });
-  } catch {
-    // emitted anyway; checked below
-  }
-  const main = join(outDir, 'cli/main.js');
-  if (!existsSync(main)) throw new Error(`building the CLI into ${outDir} failed`);
-  return main;
-}
 
 await main();
